@@ -1,0 +1,3 @@
+//! Conversions of tensors and batches to other libraries' types.
+
+mod ndarray;

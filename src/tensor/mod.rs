@@ -1,0 +1,10 @@
+//! The data model's leaves: [`DType`], [`Tensor`] and the Rust types of their values.
+
+mod dtype;
+mod element_type;
+#[allow(clippy::module_inception)]
+mod tensor;
+
+pub use dtype::DType;
+pub use element_type::TensorElement;
+pub use tensor::Tensor;

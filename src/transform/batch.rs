@@ -1,0 +1,139 @@
+//! `batch`: consecutive elements stacked along a new first dimension.
+
+use std::sync::Arc;
+
+use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, RandomAccess, Stream};
+use crate::element::{Batch, Element, ElementSpec};
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+use super::tf_shape;
+
+/// Stacks elements of one structure into a batch; errors name the component and element whose shape
+/// differs from the first's (TensorFlow's message).
+pub(crate) fn stack_elements(elements: &[Element]) -> Result<Batch> {
+    let first = elements
+        .first()
+        .ok_or_else(|| Error::invalid_argument("cannot batch zero elements"))?;
+    let mut components = Vec::with_capacity(first.len());
+    for c in 0..first.len() {
+        let column: Vec<Tensor> = elements.iter().map(|e| e.components()[c].clone()).collect();
+        let head = &column[0];
+        for (j, t) in column.iter().enumerate().skip(1) {
+            if t.dtype() != head.dtype() || t.shape() != head.shape() {
+                return Err(Error::incompatible(format!(
+                    "Cannot batch tensors with different shapes in component {c}. First element had shape {} and element {j} had shape {}.",
+                    tf_shape(head.shape()),
+                    tf_shape(t.shape())
+                )));
+            }
+        }
+        components.push(Tensor::stack(&column)?);
+    }
+    Element::from_shared(first.shared_structure().clone(), components)
+}
+
+/// The batch of the given indices: a slice when they are consecutive, a gather otherwise.
+pub(crate) fn batch_indices(source: &dyn RandomAccess, indices: &[usize]) -> Result<Batch> {
+    let first = indices[0];
+    let consecutive = indices.iter().enumerate().all(|(k, &i)| i == first + k);
+    if consecutive {
+        source.slice(first, first + indices.len())
+    } else {
+        source.gather(indices)
+    }
+}
+
+/// TensorFlow's cardinality of a batching of `n` elements.
+pub(crate) fn batched_cardinality(n: Cardinality, batch_size: usize, drop_remainder: bool) -> Cardinality {
+    match n {
+        Cardinality::Finite(n) => {
+            let b = batch_size as u64;
+            Cardinality::Finite(n / b + u64::from(!drop_remainder && n % b != 0))
+        }
+        other => other,
+    }
+}
+
+pub(crate) fn check_batch_size(batch_size: i64) -> Result<usize> {
+    if batch_size <= 0 {
+        return Err(Error::invalid_argument("Batch size must be greater than zero."));
+    }
+    Ok(batch_size as usize)
+}
+
+struct BatchNode {
+    input: Arc<dyn Node>,
+    batch_size: usize,
+    drop_remainder: bool,
+}
+
+impl Node for BatchNode {
+    fn spec(&self) -> Result<ElementSpec> {
+        let batch = self.drop_remainder.then_some(self.batch_size);
+        self.input.spec()?.map_components(|s| Ok(s.batched(batch)))
+    }
+
+    fn cardinality(&self) -> Cardinality {
+        batched_cardinality(self.input.cardinality(), self.batch_size, self.drop_remainder)
+    }
+
+    fn open(&self, ctx: &Context) -> Result<Stream> {
+        let (size, drop) = (self.batch_size, self.drop_remainder);
+        let mut index = 0u64;
+        let stream: Elements = match self.input.open(ctx)? {
+            Stream::Indexed { source, mut indices } => {
+                let mut picked = Vec::with_capacity(size);
+                Box::new(std::iter::from_fn(move || {
+                    picked.clear();
+                    for i in indices.by_ref().take(size) {
+                        match i {
+                            Ok(i) => picked.push(i),
+                            Err(e) => return Some(Err(e)),
+                        }
+                    }
+                    if picked.is_empty() || (drop && picked.len() < size) {
+                        return None;
+                    }
+                    index += 1;
+                    Some(batch_indices(source.as_ref(), &picked).map_err(|e| e.with_stage("batch").with_element(index - 1)))
+                }))
+            }
+            Stream::Elements(mut input) => {
+                let mut picked = Vec::with_capacity(size);
+                Box::new(std::iter::from_fn(move || {
+                    picked.clear();
+                    for e in input.by_ref().take(size) {
+                        match e {
+                            Ok(e) => picked.push(e),
+                            Err(e) => return Some(Err(e)),
+                        }
+                    }
+                    if picked.is_empty() || (drop && picked.len() < size) {
+                        return None;
+                    }
+                    index += 1;
+                    Some(stack_elements(&picked).map_err(|e| e.with_stage("batch").with_element(index - 1)))
+                }))
+            }
+        };
+        Ok(Stream::Elements(stream))
+    }
+}
+
+impl Dataset {
+    /// Stacks `batch_size` consecutive elements into one (tf.data's `batch`). The last batch is
+    /// smaller unless `drop_remainder`. Over a random-access source an unshuffled batch is a slice of
+    /// it (no copy) and a shuffled one a single row-wise gather.
+    ///
+    /// Errors when `batch_size` is 0; iterating errors when elements of one batch differ in shape
+    /// (use [`Dataset::padded_batch`]).
+    pub fn batch(&self, batch_size: usize, drop_remainder: bool) -> Result<Dataset> {
+        let batch_size = check_batch_size(batch_size as i64).map_err(|e| e.with_stage("batch"))?;
+        Ok(Dataset::from_node(BatchNode {
+            input: self.node().clone(),
+            batch_size,
+            drop_remainder,
+        }))
+    }
+}

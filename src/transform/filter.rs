@@ -1,0 +1,85 @@
+//! `filter`: only the elements for which a predicate holds.
+
+use std::sync::Arc;
+
+use super::call_user;
+use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
+use crate::element::{Element, ElementSpec};
+use crate::error::Result;
+
+pub(crate) type Predicate = dyn Fn(&Element) -> Result<bool> + Send + Sync;
+
+struct FilterNode {
+    input: Arc<dyn Node>,
+    predicate: Arc<Predicate>,
+}
+
+impl Node for FilterNode {
+    fn spec(&self) -> Result<ElementSpec> {
+        self.input.spec()
+    }
+
+    fn cardinality(&self) -> Cardinality {
+        match self.input.cardinality() {
+            Cardinality::Finite(0) => Cardinality::Finite(0),
+            _ => Cardinality::Unknown,
+        }
+    }
+
+    fn open(&self, ctx: &Context) -> Result<Stream> {
+        let p = self.predicate.clone();
+        Ok(match self.input.open(ctx)? {
+            // Over a random-access source the filter keeps indices, so batches stay one gather.
+            Stream::Indexed { source, indices } => {
+                let src = source.clone();
+                let mut index = 0u64;
+                Stream::Indexed {
+                    source,
+                    indices: Box::new(indices.filter_map(move |i| {
+                        let i = match i {
+                            Ok(i) => i,
+                            Err(e) => return Some(Err(e)),
+                        };
+                        let n = index;
+                        index += 1;
+                        match call_user("filter", n, || p(&src.get(i)?)) {
+                            Ok(true) => Some(Ok(i)),
+                            Ok(false) => None,
+                            Err(e) => Some(Err(e)),
+                        }
+                    })),
+                }
+            }
+            Stream::Elements(input) => {
+                let mut index = 0u64;
+                Stream::Elements(Box::new(input.filter_map(move |e| {
+                    let e = match e {
+                        Ok(e) => e,
+                        Err(e) => return Some(Err(e)),
+                    };
+                    let n = index;
+                    index += 1;
+                    match call_user("filter", n, || p(&e)) {
+                        Ok(true) => Some(Ok(e)),
+                        Ok(false) => None,
+                        Err(err) => Some(Err(err)),
+                    }
+                })))
+            }
+        })
+    }
+}
+
+impl Dataset {
+    /// Keeps the elements for which `predicate` returns `true` (tf.data's `filter`). An `Err` or a
+    /// panic in the predicate ends the epoch with an error naming `filter` and the element index.
+    pub fn filter<F>(&self, predicate: F) -> Dataset
+    where
+        F: Fn(&Element) -> Result<bool> + Send + Sync + 'static,
+    {
+        Dataset::from_node(FilterNode {
+            input: self.node().clone(),
+            predicate: Arc::new(predicate),
+        })
+    }
+}

@@ -1,0 +1,98 @@
+//! `flat_map`: each element (or window) mapped to a dataset, whose elements are yielded in turn.
+
+use std::sync::{Arc, OnceLock};
+
+use super::call_user;
+use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
+use crate::element::{Element, ElementSpec, TensorSpec};
+use crate::error::{Error, Result};
+
+/// Makes, per epoch, the stream of datasets to flatten.
+pub(crate) type DatasetsFn = dyn Fn(&Context) -> Result<Box<dyn Iterator<Item = Result<Dataset>> + Send>> + Send + Sync;
+
+pub(crate) struct FlatMapNode {
+    pub(crate) datasets: Arc<DatasetsFn>,
+    pub(crate) spec: Arc<dyn Fn() -> Result<ElementSpec> + Send + Sync>,
+    pub(crate) cached: OnceLock<ElementSpec>,
+}
+
+impl Node for FlatMapNode {
+    fn spec(&self) -> Result<ElementSpec> {
+        if let Some(s) = self.cached.get() {
+            return Ok(s.clone());
+        }
+        let s = (self.spec)()?;
+        Ok(self.cached.get_or_init(|| s).clone())
+    }
+
+    fn cardinality(&self) -> Cardinality {
+        Cardinality::Unknown
+    }
+
+    fn open(&self, ctx: &Context) -> Result<Stream> {
+        let mut outer = (self.datasets)(ctx)?;
+        let epoch = ctx.epoch;
+        let mut inner: Option<Elements> = None;
+        Ok(Stream::Elements(Box::new(std::iter::from_fn(move || loop {
+            if let Some(it) = inner.as_mut() {
+                if let Some(e) = it.next() {
+                    return Some(e);
+                }
+                inner = None;
+            }
+            match outer.next()? {
+                Ok(ds) => match ds.open(&Context { epoch }) {
+                    Ok(s) => inner = Some(s.into_elements()),
+                    Err(e) => return Some(Err(e.with_stage("flat_map"))),
+                },
+                Err(e) => return Some(Err(e)),
+            }
+        }))))
+    }
+}
+
+/// A spec with every dimension unknown (dtypes and ranks kept).
+pub(crate) fn loosen(spec: &ElementSpec) -> Result<ElementSpec> {
+    spec.map_components(|s| Ok(TensorSpec::with_unknown(s.dtype, vec![None; s.rank()])))
+}
+
+impl Dataset {
+    /// Maps each element to a dataset and yields the elements of each in turn (tf.data's
+    /// `flat_map`). The spec is inferred from the dataset made for the first element (dimensions
+    /// unknown). An `Err` or a panic in `f` ends the epoch with an error naming the element.
+    pub fn flat_map<F>(&self, f: F) -> Dataset
+    where
+        F: Fn(Element) -> Result<Dataset> + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        let input = self.node().clone();
+        let (f2, input2) = (f.clone(), input.clone());
+        let datasets: Arc<DatasetsFn> = Arc::new(move |ctx: &Context| {
+            let elements = input.open(ctx)?.into_elements();
+            let f = f.clone();
+            let mut index = 0u64;
+            Ok(Box::new(elements.map(move |e| {
+                let i = index;
+                index += 1;
+                let e = e?;
+                call_user("flat_map", i, || f(e))
+            })))
+        });
+        let spec = Arc::new(move || {
+            let first = input2.open(&Context { epoch: 0 })?.into_elements().next();
+            match first {
+                Some(Ok(e)) => loosen(&call_user("flat_map", 0, || f2(e)?.element_spec())?),
+                Some(Err(e)) => Err(e),
+                None => Err(Error::invalid_argument(
+                    "flat_map: the output spec cannot be inferred from an empty input",
+                )
+                .with_stage("flat_map")),
+            }
+        });
+        Dataset::from_node(FlatMapNode {
+            datasets,
+            spec,
+            cached: OnceLock::new(),
+        })
+    }
+}

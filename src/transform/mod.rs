@@ -1,0 +1,43 @@
+//! tf.data's transformations, one file each. Each adds a method to [`crate::Dataset`] and a node to
+//! the plan.
+
+pub(crate) mod batch;
+mod concatenate;
+mod enumerate;
+mod filter;
+mod flat_map;
+mod map;
+mod padded_batch;
+mod prefetch;
+mod rebatch;
+mod repeat;
+mod shard;
+mod shuffle;
+mod skip;
+mod take;
+mod take_while;
+mod unbatch;
+mod window;
+mod zip;
+
+pub use window::Windows;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::error::{panic_message, Error, ErrorKind, Result};
+
+/// Runs user code, turning a panic into an error; either way the error names the stage and element.
+pub(crate) fn call_user<R>(stage: &str, index: u64, f: impl FnOnce() -> Result<R>) -> Result<R> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r.map_err(|e| e.with_stage(stage).with_element(index)),
+        Err(payload) => Err(Error::new(ErrorKind::Panic(panic_message(payload.as_ref())))
+            .with_stage(stage)
+            .with_element(index)),
+    }
+}
+
+/// A shape as TensorFlow prints it in messages: `[2,3]`.
+pub(crate) fn tf_shape(shape: &[usize]) -> String {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    format!("[{}]", dims.join(","))
+}

@@ -1,0 +1,68 @@
+//! `take_while`: elements up to (not including) the first for which a predicate fails.
+
+use std::sync::Arc;
+
+use super::call_user;
+use super::filter::Predicate;
+use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
+use crate::element::{Element, ElementSpec};
+use crate::error::Result;
+
+struct TakeWhileNode {
+    input: Arc<dyn Node>,
+    predicate: Arc<Predicate>,
+}
+
+impl Node for TakeWhileNode {
+    fn spec(&self) -> Result<ElementSpec> {
+        self.input.spec()
+    }
+
+    fn cardinality(&self) -> Cardinality {
+        match self.input.cardinality() {
+            Cardinality::Finite(0) => Cardinality::Finite(0),
+            _ => Cardinality::Unknown,
+        }
+    }
+
+    fn open(&self, ctx: &Context) -> Result<Stream> {
+        let mut input = self.input.open(ctx)?.into_elements();
+        let p = self.predicate.clone();
+        let mut index = 0u64;
+        let mut done = false;
+        let stream: Elements = Box::new(std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            let e = match input.next()? {
+                Ok(e) => e,
+                Err(e) => return Some(Err(e)),
+            };
+            let n = index;
+            index += 1;
+            match call_user("take_while", n, || p(&e)) {
+                Ok(true) => Some(Ok(e)),
+                Ok(false) => {
+                    done = true;
+                    None
+                }
+                Err(err) => Some(Err(err)),
+            }
+        }));
+        Ok(Stream::Elements(stream))
+    }
+}
+
+impl Dataset {
+    /// Yields elements while `predicate` holds and stops at the first for which it does not
+    /// (tf.data's `take_while`).
+    pub fn take_while<F>(&self, predicate: F) -> Dataset
+    where
+        F: Fn(&Element) -> Result<bool> + Send + Sync + 'static,
+    {
+        Dataset::from_node(TakeWhileNode {
+            input: self.node().clone(),
+            predicate: Arc::new(predicate),
+        })
+    }
+}

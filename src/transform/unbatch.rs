@@ -1,0 +1,95 @@
+//! `unbatch`: each element split along its first dimension into that many elements.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
+use crate::element::{Element, ElementSpec};
+use crate::error::{Error, Result};
+
+struct UnbatchNode {
+    input: Arc<dyn Node>,
+}
+
+/// The rows of a batch as elements (no copy); errors when components disagree on the batch size.
+pub(crate) fn split_rows(batch: &Element) -> Result<Vec<Element>> {
+    let mut rows: Option<usize> = None;
+    for (c, t) in batch.components().iter().enumerate() {
+        let n = *t
+            .shape()
+            .first()
+            .ok_or_else(|| Error::invalid_argument("Cannot unbatch an input with scalar components."))?;
+        match rows {
+            None => rows = Some(n),
+            Some(r) if r != n => {
+                return Err(Error::incompatible(format!(
+                    "Input element must have the same batch size in each component. Component 0 had size {r} but component {c} had size {n}."
+                )))
+            }
+            _ => {}
+        }
+    }
+    (0..rows.unwrap_or(0))
+        .map(|i| batch.try_map_components(|_, t| t.row(i)))
+        .collect()
+}
+
+impl Node for UnbatchNode {
+    fn spec(&self) -> Result<ElementSpec> {
+        self.input.spec()?.map_components(|s| s.unbatched())
+    }
+
+    fn cardinality(&self) -> Cardinality {
+        let Ok(spec) = self.input.spec() else {
+            return Cardinality::Unknown;
+        };
+        let first: Vec<Option<usize>> = spec.components().iter().map(|s| s.shape.first().copied().flatten()).collect();
+        let known = match first.first() {
+            Some(Some(d)) if first.iter().all(|f| *f == Some(*d)) => *d as u64,
+            _ => return Cardinality::Unknown,
+        };
+        match self.input.cardinality() {
+            Cardinality::Finite(n) => Cardinality::Finite(n * known),
+            other => other,
+        }
+    }
+
+    fn open(&self, ctx: &Context) -> Result<Stream> {
+        let mut input = self.input.open(ctx)?.into_elements();
+        let mut pending: VecDeque<Element> = VecDeque::new();
+        let mut index = 0u64;
+        let stream: Elements = Box::new(std::iter::from_fn(move || loop {
+            if let Some(e) = pending.pop_front() {
+                return Some(Ok(e));
+            }
+            match input.next()? {
+                Ok(batch) => match split_rows(&batch) {
+                    Ok(rows) => {
+                        index += 1;
+                        pending.extend(rows)
+                    }
+                    Err(e) => return Some(Err(e.with_stage("unbatch").with_element(index))),
+                },
+                Err(e) => return Some(Err(e)),
+            }
+        }));
+        Ok(Stream::Elements(stream))
+    }
+}
+
+impl Dataset {
+    /// Splits each element along its first dimension into that many elements (tf.data's `unbatch`).
+    /// The rows share the batch's buffers (no copy).
+    ///
+    /// Errors when a component is a scalar; iterating errors when the components of an element
+    /// disagree on their first dimension.
+    pub fn unbatch(&self) -> Result<Dataset> {
+        let spec = self.element_spec()?;
+        if spec.components().iter().any(|s| s.rank() == 0) {
+            return Err(Error::invalid_argument("Cannot unbatch an input with scalar components.").with_stage("unbatch"));
+        }
+        Ok(Dataset::from_node(UnbatchNode {
+            input: self.node().clone(),
+        }))
+    }
+}
