@@ -29,6 +29,7 @@ pub mod convert;
 pub mod dataset;
 pub mod element;
 pub mod error;
+pub mod io;
 pub mod pipeline_file;
 pub mod sources;
 pub mod tensor;

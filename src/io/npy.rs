@@ -1,0 +1,1 @@
+//! NPY and NPZ files (numpy's format): memory-mapped reading and streaming writing.
