@@ -189,6 +189,12 @@ impl Error {
         self
     }
 
+    /// Sets the stage, replacing an inner one (for the outermost context, e.g. a pipeline file's op).
+    pub fn set_stage(mut self, stage: impl Into<String>) -> Self {
+        self.0.position.stage = Some(stage.into());
+        self
+    }
+
     /// Sets the element index unless already set.
     pub fn with_element(mut self, index: u64) -> Self {
         if self.0.position.element.is_none() {

@@ -1,0 +1,110 @@
+//! Parity with TensorFlow 2.21: every tf.data pipeline in `tests/fixtures/tfdata/pipelines.json`
+//! (made by real TensorFlow, see tests/fixtures/README.md) is run through slicestream and must give
+//! the same values, dtypes, shapes, element_spec and cardinality — and the error cases must fail at the
+//! same stage (construction or iteration).
+//!
+//! Set `SLICESTREAM_PIPELINES=path.json` to run another file of cases in the same format.
+
+use serde_json::Value;
+use slicestream::pipeline_file::{build, encoding};
+use slicestream::{Dataset, Element};
+
+fn cases() -> (String, Vec<Value>) {
+    let path = std::env::var("SLICESTREAM_PIPELINES")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tfdata/pipelines.json").into());
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    let file: Value = serde_json::from_str(&text).expect("pipelines file is JSON");
+    let cases = file["cases"].as_array().expect("a \"cases\" list").clone();
+    (path, cases)
+}
+
+fn expected_elements(list: &Value) -> Vec<Element> {
+    list.as_array()
+        .expect("a list of elements")
+        .iter()
+        .map(|v| encoding::element_from_json(v).expect("expected element decodes"))
+        .collect()
+}
+
+/// Runs one case; returns a description of the first mismatch.
+fn run_case(case: &Value) -> Result<(), String> {
+    let error = case.get("error");
+    let built: Result<Dataset, _> = build(case);
+    let ds = match (built, error) {
+        (Err(e), Some(err)) if err["stage"] == "construct" => {
+            // The message says what went wrong; TensorFlow's core message is a reference, not a contract.
+            let _ = e.to_string();
+            return Ok(());
+        }
+        (Err(e), _) => return Err(format!("construction failed: {e}")),
+        (Ok(_), Some(err)) if err["stage"] == "construct" => {
+            return Err(format!("construction succeeded but TensorFlow failed: {}", err["core_message"]))
+        }
+        (Ok(ds), _) => ds,
+    };
+
+    if let Some(spec) = case.get("element_spec").filter(|s| !s.is_null()) {
+        let want = encoding::spec_from_json(spec).map_err(|e| format!("bad expected spec: {e}"))?;
+        let got = ds.element_spec().map_err(|e| format!("element_spec failed: {e}"))?;
+        if got != want {
+            return Err(format!("element_spec: got {got}, TensorFlow {want}"));
+        }
+    }
+    if let Some(card) = case.get("cardinality").and_then(Value::as_i64) {
+        if ds.cardinality().as_tf() != card {
+            return Err(format!("cardinality: got {}, TensorFlow {card}", ds.cardinality().as_tf()));
+        }
+    }
+
+    let mut got = Vec::new();
+    let mut failure = None;
+    for item in ds.iter().take(10_000) {
+        match item {
+            Ok(e) => got.push(e),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    match (error, failure) {
+        (Some(err), Some(_)) => {
+            let before = expected_elements(&case["elements_before_error"]);
+            if got != before {
+                return Err(format!("elements before the error: got {got:?}, TensorFlow {before:?}"));
+            }
+            let _ = err;
+            Ok(())
+        }
+        (Some(err), None) => Err(format!("iteration succeeded but TensorFlow failed: {}", err["core_message"])),
+        (None, Some(e)) => Err(format!("iteration failed: {e}")),
+        (None, None) => {
+            let want = expected_elements(&case["output"]);
+            if got != want {
+                return Err(format!("output: got {got:?}\nTensorFlow {want:?}"));
+            }
+            Ok(())
+        }
+    }
+}
+
+#[test]
+fn every_tf_data_case_matches_tensorflow() {
+    let (path, cases) = cases();
+    assert!(!cases.is_empty(), "{path} has no cases");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case["name"].as_str().unwrap_or("?");
+        if let Err(why) = run_case(case) {
+            failures.push(format!("{name}: {why}"));
+        }
+    }
+    let errors = cases.iter().filter(|c| c.get("error").is_some()).count();
+    println!(
+        "tf_parity: {} cases from {path} ({errors} error cases): {} passed, {} failed",
+        cases.len(),
+        cases.len() - failures.len(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{} of {} cases differ from TensorFlow:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
