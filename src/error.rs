@@ -176,7 +176,10 @@ impl Error {
         self.with_source_boxed(Box::new(source))
     }
 
-    fn with_source_boxed(mut self, source: Box<dyn std::error::Error + Send + Sync + 'static>) -> Self {
+    fn with_source_boxed(
+        mut self,
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    ) -> Self {
         self.0.source = Some(source);
         self
     }

@@ -25,15 +25,17 @@
 //! pipelines written as JSON).
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod convert;
 pub mod dataset;
 pub mod element;
 pub mod error;
 pub mod io;
 pub mod pipeline_file;
+pub mod runtime;
 pub mod sources;
 pub mod tensor;
-mod transform;
+pub mod transform;
 
 pub use dataset::{Cardinality, Dataset, DatasetIter, RandomAccess};
 pub use element::{Batch, Element, ElementSpec, Structure, TensorSpec};
@@ -41,3 +43,8 @@ pub use error::{Error, ErrorKind, Position, Result};
 pub use sources::{IntoElement, IntoTensor};
 pub use tensor::{DType, Tensor, TensorElement};
 pub use transform::Windows;
+
+/// The README's examples run as doctests, so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

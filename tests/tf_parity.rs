@@ -10,8 +10,13 @@ use slicestream::pipeline_file::{build, encoding};
 use slicestream::{Dataset, Element};
 
 fn cases() -> (String, Vec<Value>) {
-    let path = std::env::var("SLICESTREAM_PIPELINES")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tfdata/pipelines.json").into());
+    let path = std::env::var("SLICESTREAM_PIPELINES").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/tfdata/pipelines.json"
+        )
+        .into()
+    });
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     let file: Value = serde_json::from_str(&text).expect("pipelines file is JSON");
     let cases = file["cases"].as_array().expect("a \"cases\" list").clone();
@@ -38,21 +43,29 @@ fn run_case(case: &Value) -> Result<(), String> {
         }
         (Err(e), _) => return Err(format!("construction failed: {e}")),
         (Ok(_), Some(err)) if err["stage"] == "construct" => {
-            return Err(format!("construction succeeded but TensorFlow failed: {}", err["core_message"]))
+            return Err(format!(
+                "construction succeeded but TensorFlow failed: {}",
+                err["core_message"]
+            ))
         }
         (Ok(ds), _) => ds,
     };
 
     if let Some(spec) = case.get("element_spec").filter(|s| !s.is_null()) {
         let want = encoding::spec_from_json(spec).map_err(|e| format!("bad expected spec: {e}"))?;
-        let got = ds.element_spec().map_err(|e| format!("element_spec failed: {e}"))?;
+        let got = ds
+            .element_spec()
+            .map_err(|e| format!("element_spec failed: {e}"))?;
         if got != want {
             return Err(format!("element_spec: got {got}, TensorFlow {want}"));
         }
     }
     if let Some(card) = case.get("cardinality").and_then(Value::as_i64) {
         if ds.cardinality().as_tf() != card {
-            return Err(format!("cardinality: got {}, TensorFlow {card}", ds.cardinality().as_tf()));
+            return Err(format!(
+                "cardinality: got {}, TensorFlow {card}",
+                ds.cardinality().as_tf()
+            ));
         }
     }
 
@@ -71,12 +84,17 @@ fn run_case(case: &Value) -> Result<(), String> {
         (Some(err), Some(_)) => {
             let before = expected_elements(&case["elements_before_error"]);
             if got != before {
-                return Err(format!("elements before the error: got {got:?}, TensorFlow {before:?}"));
+                return Err(format!(
+                    "elements before the error: got {got:?}, TensorFlow {before:?}"
+                ));
             }
             let _ = err;
             Ok(())
         }
-        (Some(err), None) => Err(format!("iteration succeeded but TensorFlow failed: {}", err["core_message"])),
+        (Some(err), None) => Err(format!(
+            "iteration succeeded but TensorFlow failed: {}",
+            err["core_message"]
+        )),
         (None, Some(e)) => Err(format!("iteration failed: {e}")),
         (None, None) => {
             let want = expected_elements(&case["output"]);
@@ -106,5 +124,11 @@ fn every_tf_data_case_matches_tensorflow() {
         cases.len() - failures.len(),
         failures.len()
     );
-    assert!(failures.is_empty(), "{} of {} cases differ from TensorFlow:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from TensorFlow:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

@@ -38,8 +38,9 @@ impl Tensor {
     /// Errors when `T` is not the tensor's dtype.
     pub fn view<T: TensorElement>(&self) -> Result<ArrayViewD<'_, T>> {
         let values = self.as_slice::<T>()?;
-        ArrayViewD::from_shape(IxDyn(self.shape()), values)
-            .map_err(|e| Error::incompatible(format!("cannot view {:?} as an array: {e}", self.shape())))
+        ArrayViewD::from_shape(IxDyn(self.shape()), values).map_err(|e| {
+            Error::incompatible(format!("cannot view {:?} as an array: {e}", self.shape()))
+        })
     }
 
     /// The values as an owned array: no copy when this tensor is the only owner of an unsliced
@@ -70,7 +71,11 @@ impl Tensor {
 
     /// A `String` tensor's values as an array of owned strings (a copy).
     pub fn to_string_array(&self) -> Result<ArrayD<String>> {
-        let values: Vec<String> = self.string_values()?.into_iter().map(str::to_owned).collect();
+        let values: Vec<String> = self
+            .string_values()?
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         ArrayD::from_shape_vec(IxDyn(self.shape()), values)
             .map_err(|e| Error::incompatible(format!("cannot shape {:?}: {e}", self.shape())))
     }
@@ -97,7 +102,9 @@ impl<'a, T: TensorElement> TryFrom<&'a Tensor> for ArrayViewD<'a, T> {
 impl Element {
     /// The component at `path` as an array view borrowing this element (no copy).
     pub fn view<T: TensorElement>(&self, path: &str) -> Result<ArrayViewD<'_, T>> {
-        self.get(path)?.view::<T>().map_err(|e| e.with_component(path))
+        self.get(path)?
+            .view::<T>()
+            .map_err(|e| e.with_component(path))
     }
 
     /// The component at `path` as an owned array: no copy when the element holds the only

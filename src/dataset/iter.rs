@@ -1,13 +1,17 @@
 //! [`DatasetIter`]: one epoch of a dataset, ending after the first error.
 
+use std::sync::Arc;
+
 use super::Elements;
 use crate::element::Element;
 use crate::error::Result;
+use crate::runtime::{PipelineStats, Runtime};
 
 /// One epoch of a [`crate::Dataset`]: yields `Result<Element>` and ends after the first `Err`.
 /// Dropping it stops the pipeline.
 pub struct DatasetIter {
     state: State,
+    runtime: Arc<Runtime>,
 }
 
 enum State {
@@ -17,12 +21,26 @@ enum State {
 }
 
 impl DatasetIter {
-    pub(crate) fn new(stream: Result<Elements>) -> Self {
+    pub(crate) fn new(stream: Result<Elements>, runtime: Arc<Runtime>) -> Self {
         let state = match stream {
             Ok(s) => State::Running(s),
             Err(e) => State::Failed(Some(e)),
         };
-        DatasetIter { state }
+        DatasetIter { state, runtime }
+    }
+
+    /// What each stage has done so far in this epoch, and the peak bytes in flight.
+    pub fn stats(&self) -> PipelineStats {
+        self.runtime.stats()
+    }
+}
+
+impl Drop for DatasetIter {
+    /// Stops the pipeline: wakes stages waiting on the memory budget, then drops the stages, which
+    /// disconnects their channels and joins their threads.
+    fn drop(&mut self) {
+        self.runtime.cancel();
+        self.state = State::Done;
     }
 }
 

@@ -15,6 +15,8 @@ pub(crate) use stream::{Context, Elements, Node, Stream};
 
 use crate::element::ElementSpec;
 use crate::error::Result;
+use crate::runtime::instrument::Instrumented;
+use crate::runtime::{Options, Runtime};
 
 /// A lazy plan of a source and transformations, with tf.data's semantics.
 ///
@@ -31,6 +33,7 @@ use crate::error::Result;
 /// ```
 pub struct Dataset {
     node: Arc<dyn Node>,
+    options: Arc<Options>,
     epochs: AtomicU64,
 }
 
@@ -39,6 +42,7 @@ impl Clone for Dataset {
     fn clone(&self) -> Self {
         Dataset {
             node: self.node.clone(),
+            options: self.options.clone(),
             epochs: AtomicU64::new(self.epochs.load(Ordering::Relaxed)),
         }
     }
@@ -50,16 +54,46 @@ impl std::fmt::Debug for Dataset {
             Ok(s) => s.to_string(),
             Err(e) => format!("<{e}>"),
         };
-        write!(f, "Dataset(element_spec={spec}, cardinality={})", self.cardinality())
+        write!(
+            f,
+            "Dataset(element_spec={spec}, cardinality={})",
+            self.cardinality()
+        )
     }
 }
 
 impl Dataset {
+    /// A dataset whose plan is a new source node (default options).
     pub(crate) fn from_node(node: impl Node) -> Self {
         Dataset {
-            node: Arc::new(node),
+            node: Arc::new(Instrumented::new(Arc::new(node))),
+            options: Arc::new(Options::default()),
             epochs: AtomicU64::new(0),
         }
+    }
+
+    /// A dataset whose plan is `node` on top of this one's (same options).
+    pub(crate) fn derive(&self, node: impl Node) -> Self {
+        Dataset {
+            node: Arc::new(Instrumented::new(Arc::new(node))),
+            options: self.options.clone(),
+            epochs: AtomicU64::new(0),
+        }
+    }
+
+    /// The same plan with these pipeline-wide options (tf.data's `with_options`): memory budget,
+    /// thread count.
+    pub fn with_options(&self, options: Options) -> Dataset {
+        Dataset {
+            node: self.node.clone(),
+            options: Arc::new(options),
+            epochs: AtomicU64::new(self.epochs.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &Options {
+        &self.options
     }
 
     pub(crate) fn node(&self) -> &Arc<dyn Node> {
@@ -89,8 +123,9 @@ impl Dataset {
     /// Iterates epoch number `epoch` (0-based): the same epoch of the same plan with the same seeds
     /// always yields the same elements.
     pub fn iter_epoch(&self, epoch: u64) -> DatasetIter {
-        let ctx = Context { epoch };
-        DatasetIter::new(self.node.open(&ctx).map(Stream::into_elements))
+        let runtime = Runtime::new((*self.options).clone());
+        let ctx = Context::new(epoch, runtime.clone());
+        DatasetIter::new(self.node.open(&ctx).map(Stream::into_elements), runtime)
     }
 
     pub(crate) fn open(&self, ctx: &Context) -> Result<Stream> {
@@ -98,7 +133,7 @@ impl Dataset {
     }
 }
 
-impl<'a> IntoIterator for &'a Dataset {
+impl IntoIterator for &Dataset {
     type Item = Result<crate::element::Element>;
     type IntoIter = DatasetIter;
 

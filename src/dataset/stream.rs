@@ -5,6 +5,8 @@ use std::sync::Arc;
 use super::{Cardinality, RandomAccess};
 use crate::element::{Element, ElementSpec};
 use crate::error::Result;
+use crate::runtime::stats::StageCounters;
+use crate::runtime::Runtime;
 
 /// A stream of elements, each a `Result`.
 pub(crate) type Elements = Box<dyn Iterator<Item = Result<Element>> + Send>;
@@ -49,17 +51,44 @@ impl Stream {
     }
 }
 
-/// What every node is opened with: which epoch this is (for reshuffling and per-epoch randomness).
-#[derive(Debug, Clone)]
+/// What every node is opened with: which epoch this is (for reshuffling and per-epoch randomness),
+/// the run's runtime (pool, memory budget, stats) and the stage that is opening it.
+#[derive(Clone)]
 pub(crate) struct Context {
     pub epoch: u64,
+    pub runtime: Arc<Runtime>,
+    pub stage: Option<Arc<StageCounters>>,
 }
 
 impl Context {
+    /// The context of a new run of epoch `epoch`.
+    pub(crate) fn new(epoch: u64, runtime: Arc<Runtime>) -> Context {
+        Context {
+            epoch,
+            runtime,
+            stage: None,
+        }
+    }
+
+    /// A context of its own, for looking at a plan outside a run (inferring a spec from the first
+    /// element).
+    pub(crate) fn detached(epoch: u64) -> Context {
+        Context::new(epoch, Runtime::new(crate::runtime::Options::default()))
+    }
+
     /// The context of repetition `r` of this epoch: a distinct, deterministic epoch number.
     pub(crate) fn repetition(&self, r: u64) -> Context {
         Context {
             epoch: mix(self.epoch ^ mix(r.wrapping_add(0x9e37_79b9))),
+            ..self.clone()
+        }
+    }
+
+    /// The same run, opened by stage `stage`.
+    pub(crate) fn with_stage(&self, stage: Arc<StageCounters>) -> Context {
+        Context {
+            stage: Some(stage),
+            ..self.clone()
         }
     }
 }
@@ -74,10 +103,18 @@ pub(crate) fn mix(mut z: u64) -> u64 {
 
 /// One source or transformation of a plan.
 pub(crate) trait Node: Send + Sync + 'static {
+    /// The stage name that stats and errors show (`"batch"`, `"map"`, …).
+    fn name(&self) -> &'static str {
+        "stage"
+    }
     /// The spec of the elements it yields.
     fn spec(&self) -> Result<ElementSpec>;
     /// How many elements it yields, as far as known before iterating.
     fn cardinality(&self) -> Cardinality;
     /// Starts one pass over its elements.
     fn open(&self, ctx: &Context) -> Result<Stream>;
+    /// Whether `open` yields [`Stream::Indexed`] (indices into a random-access source).
+    fn is_random_access(&self) -> bool {
+        false
+    }
 }

@@ -175,7 +175,10 @@ impl Element {
     }
 
     /// Every component transformed by `f` (with its depth-first index), same structure.
-    pub fn try_map_components(&self, mut f: impl FnMut(usize, &Tensor) -> Result<Tensor>) -> Result<Element> {
+    pub fn try_map_components(
+        &self,
+        mut f: impl FnMut(usize, &Tensor) -> Result<Tensor>,
+    ) -> Result<Element> {
         let components = self
             .components
             .iter()

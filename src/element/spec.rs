@@ -107,7 +107,11 @@ impl fmt::Display for TensorSpec {
             1 => format!("({},)", dims[0]),
             _ => format!("({})", dims.join(", ")),
         };
-        write!(f, "TensorSpec(shape={shape}, dtype=tf.{}, name=None)", self.dtype)
+        write!(
+            f,
+            "TensorSpec(shape={shape}, dtype=tf.{}, name=None)",
+            self.dtype
+        )
     }
 }
 
@@ -124,7 +128,10 @@ impl ElementSpec {
         Self::from_shared(Arc::new(structure), components)
     }
 
-    pub(crate) fn from_shared(structure: Arc<Structure>, components: Vec<TensorSpec>) -> Result<Self> {
+    pub(crate) fn from_shared(
+        structure: Arc<Structure>,
+        components: Vec<TensorSpec>,
+    ) -> Result<Self> {
         if structure.num_leaves() != components.len() {
             return Err(Error::invalid_argument(format!(
                 "structure {structure} has {} components, got {} specs",

@@ -26,7 +26,12 @@ impl Structure {
 
     /// A dict of tensors with these names.
     pub fn dict_of_tensors<S: Into<String>>(names: impl IntoIterator<Item = S>) -> Self {
-        Structure::Dict(names.into_iter().map(|n| (n.into(), Structure::Tensor)).collect())
+        Structure::Dict(
+            names
+                .into_iter()
+                .map(|n| (n.into(), Structure::Tensor))
+                .collect(),
+        )
     }
 
     /// The number of leaves (tensors).

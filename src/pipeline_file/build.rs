@@ -58,13 +58,9 @@ fn positive(v: i64, name: &str) -> Result<usize> {
         .ok_or_else(|| bad(format!("{name} must be greater than zero, got {v}")))
 }
 
-/// A count where -1 means "all".
-fn count(v: i64, name: &str) -> Result<u64> {
-    match v {
-        -1 => Ok(u64::MAX),
-        v if v >= 0 => Ok(v as u64),
-        v => Err(bad(format!("{name} must be -1 (all) or non-negative, got {v}"))),
-    }
+/// A count where a negative number (tf.data uses -1) means "all".
+fn count(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(u64::MAX)
 }
 
 fn function(op: &Value, name: &str) -> Result<Function> {
@@ -87,12 +83,19 @@ pub fn build(file: &Value) -> Result<Dataset> {
         Some(_) => return Err(bad("\"pipeline\" must be a list of ops")),
     };
     for (i, op) in ops.iter().enumerate() {
-        let name = op.get("op").and_then(Value::as_str).unwrap_or("?").to_string();
-        built = apply(built, op, &name).map_err(|e| e.set_stage(format!("pipeline op {i} ({name})")))?;
+        let name = op
+            .get("op")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string();
+        built = apply(built, op, &name)
+            .map_err(|e| e.set_stage(format!("pipeline op {i} ({name})")))?;
     }
     match built {
         Built::Dataset(d) => Ok(d),
-        Built::Windows(_) => Err(bad("the pipeline ends with window: follow it with flat_map")),
+        Built::Windows(_) => Err(bad(
+            "the pipeline ends with window: follow it with flat_map",
+        )),
     }
 }
 
@@ -142,7 +145,11 @@ pub fn source(input: &Value) -> Result<Dataset> {
 }
 
 /// Flattens a nested `{"tuple"}` / `{"dict"}` of leaves in the element's depth-first order.
-fn flatten_structure<'a>(value: &'a Value, structure: &Structure, out: &mut Vec<&'a Value>) -> Result<()> {
+fn flatten_structure<'a>(
+    value: &'a Value,
+    structure: &Structure,
+    out: &mut Vec<&'a Value>,
+) -> Result<()> {
     match structure {
         Structure::Tensor => {
             out.push(value);
@@ -152,19 +159,35 @@ fn flatten_structure<'a>(value: &'a Value, structure: &Structure, out: &mut Vec<
             let list = value
                 .get("tuple")
                 .and_then(Value::as_array)
-                .ok_or_else(|| bad(format!("expected {{\"tuple\": [...]}} for {structure}, got {value}")))?;
+                .ok_or_else(|| {
+                    bad(format!(
+                        "expected {{\"tuple\": [...]}} for {structure}, got {value}"
+                    ))
+                })?;
             if list.len() != items.len() {
-                return Err(bad(format!("expected {} tuple items, got {}", items.len(), list.len())));
+                return Err(bad(format!(
+                    "expected {} tuple items, got {}",
+                    items.len(),
+                    list.len()
+                )));
             }
-            list.iter().zip(items).try_for_each(|(v, s)| flatten_structure(v, s, out))
+            list.iter()
+                .zip(items)
+                .try_for_each(|(v, s)| flatten_structure(v, s, out))
         }
         Structure::Dict(items) => {
             let map = value
                 .get("dict")
                 .and_then(Value::as_object)
-                .ok_or_else(|| bad(format!("expected {{\"dict\": {{...}}}} for {structure}, got {value}")))?;
+                .ok_or_else(|| {
+                    bad(format!(
+                        "expected {{\"dict\": {{...}}}} for {structure}, got {value}"
+                    ))
+                })?;
             items.iter().try_for_each(|(k, s)| {
-                let v = map.get(k).ok_or_else(|| bad(format!("missing key {k:?}")))?;
+                let v = map
+                    .get(k)
+                    .ok_or_else(|| bad(format!("missing key {k:?}")))?;
                 flatten_structure(v, s, out)
             })
         }
@@ -182,7 +205,9 @@ fn padded_batch(ds: &Dataset, op: &Value) -> Result<Dataset> {
             Some(
                 leaves
                     .into_iter()
-                    .map(|l| shape_from_json(l)?.ok_or_else(|| bad("a padded shape cannot be null")))
+                    .map(|l| {
+                        shape_from_json(l)?.ok_or_else(|| bad("a padded shape cannot be null"))
+                    })
                     .collect::<Result<Vec<_>>>()?,
             )
         }
@@ -198,11 +223,17 @@ fn padded_batch(ds: &Dataset, op: &Value) -> Result<Dataset> {
                 let pad = element.into_components().remove(0);
                 let mut out = Vec::with_capacity(spec.components().len());
                 for s in spec.components() {
-                    out.push(if s.dtype == pad.dtype() { pad.clone() } else { super::tensor_ops::cast(&pad, s.dtype)? });
+                    out.push(if s.dtype == pad.dtype() {
+                        pad.clone()
+                    } else {
+                        super::tensor_ops::cast(&pad, s.dtype)?
+                    });
                 }
                 out
             } else {
-                return Err(bad("padding_values must be one scalar or match the element's structure"));
+                return Err(bad(
+                    "padding_values must be one scalar or match the element's structure",
+                ));
             })
         }
     };
@@ -216,12 +247,18 @@ fn apply(built: Built, op: &Value, name: &str) -> Result<Built> {
                 "flat_map" => {
                     let f = field(op, "fn")?.as_str().unwrap_or("");
                     if f != "window_to_batch" {
-                        return Err(bad(format!("unknown flat_map fn {f:?}; known: window_to_batch")));
+                        return Err(bad(format!(
+                            "unknown flat_map fn {f:?}; known: window_to_batch"
+                        )));
                     }
                     let b = positive(int(op, "batch_size")?, "Batch size")?;
-                    Ok(Built::Dataset(w.flat_map(move |window| window.batch(b, false))?))
+                    Ok(Built::Dataset(
+                        w.flat_map(move |window| window.batch(b, false))?,
+                    ))
                 }
-                other => Err(bad(format!("window must be followed by flat_map, not {other}"))),
+                other => Err(bad(format!(
+                    "window must be followed by flat_map, not {other}"
+                ))),
             };
         }
         Built::Dataset(ds) => ds,
@@ -241,11 +278,12 @@ fn apply(built: Built, op: &Value, name: &str) -> Result<Built> {
             let sizes = sizes.into_iter().map(|s| positive(s, "Batch size")).collect::<Result<_>>()?;
             ds.rebatch(sizes, flag(op, "drop_remainder")?)?
         }
-        "take" => ds.take(count(int(op, "count")?, "count")?),
-        "skip" => ds.skip(count(int(op, "count")?, "count")?),
+        "take" => ds.take(count(int(op, "count")?)),
+        "skip" => ds.skip(count(int(op, "count")?)),
         "repeat" => match opt_int(op, "count")? {
-            None | Some(-1) => ds.repeat_forever(),
-            Some(c) => ds.repeat(count(c, "count")?),
+            None => ds.repeat_forever(),
+            Some(c) if c < 0 => ds.repeat_forever(),
+            Some(c) => ds.repeat(count(c)),
         },
         "shard" => {
             let n = int(op, "num_shards")?;
@@ -314,7 +352,8 @@ fn apply(built: Built, op: &Value, name: &str) -> Result<Built> {
 impl Dataset {
     /// [`Dataset::batch`] taking a signed size as tf.data does (0 or negative is an error).
     pub(crate) fn batch_checked(&self, batch_size: i64, drop_remainder: bool) -> Result<Dataset> {
-        let size = crate::transform::batch::check_batch_size(batch_size).map_err(|e| e.with_stage("batch"))?;
+        let size = crate::transform::batch::check_batch_size(batch_size)
+            .map_err(|e| e.with_stage("batch"))?;
         self.batch(size, drop_remainder)
     }
 }

@@ -14,16 +14,25 @@ fn bad(message: impl Into<String>) -> Error {
 
 /// Parses a structure of tensors: `{"dtype","shape","values"}`, `{"tuple": [...]}` or `{"dict": {...}}`.
 pub fn element_from_json(value: &Value) -> Result<Element> {
-    let obj = value
-        .as_object()
-        .ok_or_else(|| bad(format!("expected a tensor, tuple or dict object, got {value}")))?;
+    let obj = value.as_object().ok_or_else(|| {
+        bad(format!(
+            "expected a tensor, tuple or dict object, got {value}"
+        ))
+    })?;
     if let Some(items) = obj.get("tuple") {
-        let items = items.as_array().ok_or_else(|| bad("\"tuple\" must be a list"))?;
-        let parts = items.iter().map(element_from_json).collect::<Result<Vec<_>>>()?;
+        let items = items
+            .as_array()
+            .ok_or_else(|| bad("\"tuple\" must be a list"))?;
+        let parts = items
+            .iter()
+            .map(element_from_json)
+            .collect::<Result<Vec<_>>>()?;
         return Ok(Element::tuple_of(parts));
     }
     if let Some(items) = obj.get("dict") {
-        let items = items.as_object().ok_or_else(|| bad("\"dict\" must be an object"))?;
+        let items = items
+            .as_object()
+            .ok_or_else(|| bad("\"dict\" must be an object"))?;
         let parts = items
             .iter()
             .map(|(k, v)| Ok((k.clone(), element_from_json(v)?)))
@@ -64,7 +73,9 @@ fn flatten<'a>(value: &'a Value, shape: &[usize], out: &mut Vec<&'a Value>) -> R
     match shape.split_first() {
         None => {
             if value.is_array() {
-                return Err(bad(format!("expected a scalar value, got the list {value}")));
+                return Err(bad(format!(
+                    "expected a scalar value, got the list {value}"
+                )));
             }
             out.push(value);
             Ok(())
@@ -82,7 +93,11 @@ fn flatten<'a>(value: &'a Value, shape: &[usize], out: &mut Vec<&'a Value>) -> R
 }
 
 /// A tensor of `dtype` and `shape` from JSON scalars (numbers, booleans or strings).
-pub(crate) fn tensor_from_scalars(dtype: DType, shape: Vec<usize>, values: &[&Value]) -> Result<Tensor> {
+pub(crate) fn tensor_from_scalars(
+    dtype: DType,
+    shape: Vec<usize>,
+    values: &[&Value],
+) -> Result<Tensor> {
     macro_rules! ints {
         ($t:ty) => {{
             let v = values
@@ -101,7 +116,11 @@ pub(crate) fn tensor_from_scalars(dtype: DType, shape: Vec<usize>, values: &[&Va
         ($conv:expr) => {{
             let v = values
                 .iter()
-                .map(|x| x.as_f64().map($conv).ok_or_else(|| bad(format!("{x} is not a number"))))
+                .map(|x| {
+                    x.as_f64()
+                        .map($conv)
+                        .ok_or_else(|| bad(format!("{x} is not a number")))
+                })
                 .collect::<Result<Vec<_>>>()?;
             Tensor::from_vec(shape, v)
         }};
@@ -129,7 +148,10 @@ pub(crate) fn tensor_from_scalars(dtype: DType, shape: Vec<usize>, values: &[&Va
         DType::String | DType::Bytes => {
             let v = values
                 .iter()
-                .map(|x| x.as_str().ok_or_else(|| bad(format!("{x} is not a string"))))
+                .map(|x| {
+                    x.as_str()
+                        .ok_or_else(|| bad(format!("{x} is not a string")))
+                })
                 .collect::<Result<Vec<&str>>>()?;
             if dtype == DType::String {
                 Tensor::from_strings(shape, v)
@@ -176,7 +198,9 @@ pub fn spec_from_json(value: &Value) -> Result<ElementSpec> {
             .as_object()
             .ok_or_else(|| bad(format!("expected a spec object, got {value}")))?;
         if let Some(items) = obj.get("tuple").and_then(Value::as_array) {
-            return Ok(Structure::Tuple(items.iter().map(|v| go(v, specs)).collect::<Result<_>>()?));
+            return Ok(Structure::Tuple(
+                items.iter().map(|v| go(v, specs)).collect::<Result<_>>()?,
+            ));
         }
         if let Some(items) = obj.get("dict").and_then(Value::as_object) {
             return Ok(Structure::Dict(
@@ -206,9 +230,11 @@ pub fn shape_from_json(value: &Value) -> Result<Option<Vec<Option<usize>>>> {
     if value.is_null() {
         return Ok(None);
     }
-    let dims = value
-        .as_array()
-        .ok_or_else(|| bad(format!("a shape is a list of integers or nulls, got {value}")))?;
+    let dims = value.as_array().ok_or_else(|| {
+        bad(format!(
+            "a shape is a list of integers or nulls, got {value}"
+        ))
+    })?;
     dims.iter()
         .map(|d| match d {
             Value::Null => Ok(None),
@@ -240,7 +266,12 @@ fn nest(flat: &[Value], shape: &[usize]) -> Value {
             let step: usize = rest.iter().product();
             Value::Array(
                 (0..n)
-                    .map(|i| nest(&flat[(i * step).min(flat.len())..((i + 1) * step).min(flat.len())], rest))
+                    .map(|i| {
+                        nest(
+                            &flat[(i * step).min(flat.len())..((i + 1) * step).min(flat.len())],
+                            rest,
+                        )
+                    })
                     .collect(),
             )
         }
@@ -250,7 +281,9 @@ fn nest(flat: &[Value], shape: &[usize]) -> Value {
 fn scalars_to_json(t: &Tensor) -> Vec<Value> {
     macro_rules! vals {
         ($ty:ty, $f:expr) => {
-            t.as_slice::<$ty>().map(|s| s.iter().map($f).collect()).unwrap_or_default()
+            t.as_slice::<$ty>()
+                .map(|s| s.iter().map($f).collect())
+                .unwrap_or_default()
         };
     }
     match t.dtype() {
@@ -294,7 +327,9 @@ pub fn element_to_json(element: &Element) -> Value {
     fn go(s: &Structure, tensors: &mut std::slice::Iter<'_, Tensor>) -> Value {
         match s {
             Structure::Tensor => tensors.next().map(tensor_to_json).unwrap_or(Value::Null),
-            Structure::Tuple(items) => json!({"tuple": items.iter().map(|s| go(s, tensors)).collect::<Vec<_>>()}),
+            Structure::Tuple(items) => {
+                json!({"tuple": items.iter().map(|s| go(s, tensors)).collect::<Vec<_>>()})
+            }
             Structure::Dict(items) => {
                 let mut m = Map::new();
                 for (k, s) in items {
@@ -315,7 +350,9 @@ pub fn spec_to_json(spec: &ElementSpec) -> Value {
                 .next()
                 .map(|t| json!({"dtype": t.dtype.name(), "shape": t.shape}))
                 .unwrap_or(Value::Null),
-            Structure::Tuple(items) => json!({"tuple": items.iter().map(|s| go(s, specs)).collect::<Vec<_>>()}),
+            Structure::Tuple(items) => {
+                json!({"tuple": items.iter().map(|s| go(s, specs)).collect::<Vec<_>>()})
+            }
             Structure::Dict(items) => {
                 let mut m = Map::new();
                 for (k, s) in items {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::expr::{BinOp, Body, Expr, Function, Params};
-use super::tensor_ops::{binary, cast, as_string, fill, literal, negate};
+use super::tensor_ops::{as_string, binary, cast, fill, literal, negate};
 use crate::element::{Element, ElementSpec, Structure, TensorSpec};
 use crate::error::{Error, Result};
 use crate::tensor::{DType, Tensor};
@@ -117,7 +117,11 @@ enum Bound<T> {
     Nested,
 }
 
-fn bind<T: Clone>(f: &Function, structure: &Structure, leaves: &[T]) -> Result<HashMap<String, Bound<T>>> {
+fn bind<T: Clone>(
+    f: &Function,
+    structure: &Structure,
+    leaves: &[T],
+) -> Result<HashMap<String, Bound<T>>> {
     let items = structure.top_level();
     let part = |s: &Structure, r: &std::ops::Range<usize>| match s {
         Structure::Tensor => Bound::Leaf(leaves[r.start].clone()),
@@ -148,7 +152,10 @@ fn bind<T: Clone>(f: &Function, structure: &Structure, leaves: &[T]) -> Result<H
         (Params::Dict(keys), Structure::Dict(_)) => {
             for k in keys {
                 let (_, s, r) = items.iter().find(|(name, _, _)| name == k).ok_or_else(|| {
-                    Error::not_found(format!("function {:?} reads key {k:?}, the element is {structure}", f.source))
+                    Error::not_found(format!(
+                        "function {:?} reads key {k:?}, the element is {structure}",
+                        f.source
+                    ))
                 })?;
                 env.insert(k.clone(), part(s, r));
             }
@@ -218,14 +225,20 @@ fn default_literal_dtype(e: &Expr) -> DType {
     }
 }
 
-fn eval_expr<T: Domain>(e: &Expr, env: &HashMap<String, Bound<T>>, hint: Option<DType>) -> Result<T> {
+fn eval_expr<T: Domain>(
+    e: &Expr,
+    env: &HashMap<String, Bound<T>>,
+    hint: Option<DType>,
+) -> Result<T> {
     match e {
         Expr::Var(name) => match env.get(name) {
             Some(Bound::Leaf(t)) => Ok(t.clone()),
             Some(Bound::Nested) => Err(Error::invalid_argument(format!(
                 "{name} is a nested structure, not a tensor"
             ))),
-            None => Err(Error::not_found(format!("unknown name {name:?} in function"))),
+            None => Err(Error::not_found(format!(
+                "unknown name {name:?} in function"
+            ))),
         },
         Expr::Int(_) | Expr::Float(_) | Expr::Bool(_) => {
             T::literal(e, hint.unwrap_or_else(|| default_literal_dtype(e)))
@@ -259,19 +272,33 @@ fn eval_expr<T: Domain>(e: &Expr, env: &HashMap<String, Bound<T>>, hint: Option<
     }
 }
 
-fn eval_body<T: Domain>(b: &Body, env: &HashMap<String, Bound<T>>, out: &mut Vec<T>) -> Result<Structure> {
+fn eval_body<T: Domain>(
+    b: &Body,
+    env: &HashMap<String, Bound<T>>,
+    out: &mut Vec<T>,
+) -> Result<Structure> {
     Ok(match b {
         Body::Expr(e) => {
             out.push(eval_expr(e, env, None)?);
             Structure::Tensor
         }
-        Body::Tuple(items) => Structure::Tuple(items.iter().map(|b| eval_body(b, env, out)).collect::<Result<_>>()?),
-        Body::Dict(items) => Structure::Dict(
+        Body::Tuple(items) => Structure::Tuple(
             items
                 .iter()
-                .map(|(k, b)| Ok((k.clone(), eval_body(b, env, out)?)))
+                .map(|b| eval_body(b, env, out))
                 .collect::<Result<_>>()?,
         ),
+        Body::Dict(items) => {
+            // tf.data orders a dict's keys (its nest flattening sorts them).
+            let mut sorted: Vec<&(String, Body)> = items.iter().collect();
+            sorted.sort_by(|a, b| a.0.cmp(&b.0));
+            Structure::Dict(
+                sorted
+                    .into_iter()
+                    .map(|(k, b)| Ok((k.clone(), eval_body(b, env, out)?)))
+                    .collect::<Result<_>>()?,
+            )
+        }
     })
 }
 

@@ -41,7 +41,10 @@ pub enum BinOp {
 impl BinOp {
     /// Whether the result is a bool.
     pub fn is_comparison(self) -> bool {
-        matches!(self, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge)
+        matches!(
+            self,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge
+        )
     }
 }
 
@@ -104,7 +107,11 @@ pub struct Function {
 /// Parses a function's text.
 pub fn parse_function(text: &str) -> Result<Function> {
     let tokens = tokenize(text)?;
-    let mut p = Parser { tokens, pos: 0, text };
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        text,
+    };
     let arrow = p.tokens.iter().position(|t| *t == Tok::Arrow);
     let params = match arrow {
         None => Params::Implicit,
@@ -152,7 +159,9 @@ fn tokenize(text: &str) -> Result<Vec<Tok>> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
-    let bad = |i: usize| Error::invalid_argument(format!("cannot read function {text:?} at character {i}"));
+    let bad = |i: usize| {
+        Error::invalid_argument(format!("cannot read function {text:?} at character {i}"))
+    };
     while i < chars.len() {
         let c = chars[i];
         let next = chars.get(i + 1).copied();
@@ -195,7 +204,9 @@ fn tokenize(text: &str) -> Result<Vec<Tok>> {
             }
             c if c.is_ascii_digit() || c == '.' => {
                 let start = i;
-                while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.' || chars[i] == 'e') {
+                while i < chars.len()
+                    && (chars[i].is_ascii_digit() || chars[i] == '.' || chars[i] == 'e')
+                {
                     i += 1;
                 }
                 let s: String = chars[start..i].iter().collect();
@@ -226,7 +237,10 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error(&self, what: &str) -> Error {
-        Error::invalid_argument(format!("cannot read function {:?}: {what} (token {})", self.text, self.pos))
+        Error::invalid_argument(format!(
+            "cannot read function {:?}: {what} (token {})",
+            self.text, self.pos
+        ))
     }
 
     fn peek(&self) -> Option<&Tok> {

@@ -25,11 +25,18 @@ impl Num {
 fn to_nums(t: &Tensor) -> Result<Vec<Num>> {
     macro_rules! ints {
         ($ty:ty) => {
-            t.as_slice::<$ty>()?.iter().map(|&v| Num::I(v as i128)).collect()
+            t.as_slice::<$ty>()?
+                .iter()
+                .map(|&v| Num::I(v as i128))
+                .collect()
         };
     }
     Ok(match t.dtype() {
-        DType::Bool => t.as_slice::<bool>()?.iter().map(|&v| Num::I(v as i128)).collect(),
+        DType::Bool => t
+            .as_slice::<bool>()?
+            .iter()
+            .map(|&v| Num::I(v as i128))
+            .collect(),
         DType::U8 => ints!(u8),
         DType::U16 => ints!(u16),
         DType::U32 => ints!(u32),
@@ -38,11 +45,27 @@ fn to_nums(t: &Tensor) -> Result<Vec<Num>> {
         DType::I16 => ints!(i16),
         DType::I32 => ints!(i32),
         DType::I64 => ints!(i64),
-        DType::F16 => t.as_slice::<half::f16>()?.iter().map(|v| Num::F(v.to_f64())).collect(),
-        DType::BF16 => t.as_slice::<half::bf16>()?.iter().map(|v| Num::F(v.to_f64())).collect(),
-        DType::F32 => t.as_slice::<f32>()?.iter().map(|&v| Num::F(v as f64)).collect(),
+        DType::F16 => t
+            .as_slice::<half::f16>()?
+            .iter()
+            .map(|v| Num::F(v.to_f64()))
+            .collect(),
+        DType::BF16 => t
+            .as_slice::<half::bf16>()?
+            .iter()
+            .map(|v| Num::F(v.to_f64()))
+            .collect(),
+        DType::F32 => t
+            .as_slice::<f32>()?
+            .iter()
+            .map(|&v| Num::F(v as f64))
+            .collect(),
         DType::F64 => t.as_slice::<f64>()?.iter().map(|&v| Num::F(v)).collect(),
-        d => return Err(Error::invalid_argument(format!("arithmetic on {d} tensors is not supported"))),
+        d => {
+            return Err(Error::invalid_argument(format!(
+                "arithmetic on {d} tensors is not supported"
+            )))
+        }
     })
 }
 
@@ -62,7 +85,10 @@ fn from_nums(dtype: DType, shape: Vec<usize>, v: &[Num]) -> Result<Tensor> {
         };
     }
     match dtype {
-        DType::Bool => Tensor::from_vec(shape, v.iter().map(|n| n.as_f64() != 0.0).collect::<Vec<bool>>()),
+        DType::Bool => Tensor::from_vec(
+            shape,
+            v.iter().map(|n| n.as_f64() != 0.0).collect::<Vec<bool>>(),
+        ),
         DType::U8 => ints!(u8),
         DType::U16 => ints!(u16),
         DType::U32 => ints!(u32),
@@ -71,11 +97,26 @@ fn from_nums(dtype: DType, shape: Vec<usize>, v: &[Num]) -> Result<Tensor> {
         DType::I16 => ints!(i16),
         DType::I32 => ints!(i32),
         DType::I64 => ints!(i64),
-        DType::F16 => Tensor::from_vec(shape, v.iter().map(|n| half::f16::from_f64(n.as_f64())).collect::<Vec<_>>()),
-        DType::BF16 => Tensor::from_vec(shape, v.iter().map(|n| half::bf16::from_f64(n.as_f64())).collect::<Vec<_>>()),
-        DType::F32 => Tensor::from_vec(shape, v.iter().map(|n| n.as_f64() as f32).collect::<Vec<f32>>()),
+        DType::F16 => Tensor::from_vec(
+            shape,
+            v.iter()
+                .map(|n| half::f16::from_f64(n.as_f64()))
+                .collect::<Vec<_>>(),
+        ),
+        DType::BF16 => Tensor::from_vec(
+            shape,
+            v.iter()
+                .map(|n| half::bf16::from_f64(n.as_f64()))
+                .collect::<Vec<_>>(),
+        ),
+        DType::F32 => Tensor::from_vec(
+            shape,
+            v.iter().map(|n| n.as_f64() as f32).collect::<Vec<f32>>(),
+        ),
         DType::F64 => Tensor::from_vec(shape, v.iter().map(|n| n.as_f64()).collect::<Vec<f64>>()),
-        d => Err(Error::invalid_argument(format!("cannot make {d} values from numbers"))),
+        d => Err(Error::invalid_argument(format!(
+            "cannot make {d} values from numbers"
+        ))),
     }
 }
 
@@ -97,10 +138,16 @@ pub(crate) fn literal(value: &Expr, dtype: DType) -> Result<Tensor> {
             let t = literal(inner, dtype)?;
             return negate(&t);
         }
-        other => return Err(Error::invalid_argument(format!("{other:?} is not a literal"))),
+        other => {
+            return Err(Error::invalid_argument(format!(
+                "{other:?} is not a literal"
+            )))
+        }
     };
     if let (Num::F(f), true) = (n, dtype.is_integer()) {
-        return Err(Error::incompatible(format!("the float {f} cannot combine with a {dtype} tensor")));
+        return Err(Error::incompatible(format!(
+            "the float {f} cannot combine with a {dtype} tensor"
+        )));
     }
     from_nums(dtype, Vec::new(), &[n])
 }
@@ -110,7 +157,11 @@ fn floor_mod_i(a: i128, b: i128) -> Result<i128> {
         return Err(Error::invalid_argument("Integer division by zero"));
     }
     let r = a.wrapping_rem(b);
-    Ok(if r != 0 && ((r < 0) != (b < 0)) { r + b } else { r })
+    Ok(if r != 0 && ((r < 0) != (b < 0)) {
+        r + b
+    } else {
+        r
+    })
 }
 
 fn floor_mod_f(a: f64, b: f64) -> f64 {
@@ -213,7 +264,9 @@ pub(crate) fn fill(dims: &[&Tensor], value: &Tensor) -> Result<Tensor> {
         .iter()
         .map(|d| match to_nums(d)?.as_slice() {
             [Num::I(n)] if *n >= 0 => Ok(*n as usize),
-            _ => Err(Error::invalid_argument(format!("fill: a dimension must be a non-negative integer scalar, got {d:?}"))),
+            _ => Err(Error::invalid_argument(format!(
+                "fill: a dimension must be a non-negative integer scalar, got {d:?}"
+            ))),
         })
         .collect::<Result<Vec<_>>>()?;
     Tensor::full(shape, value)
@@ -230,8 +283,15 @@ pub fn cast(a: &Tensor, dtype: DType) -> Result<Tensor> {
 /// `tf.strings.as_string(a)`: integers in decimal, floats with six decimals, bools as `true`/`false`.
 pub(crate) fn as_string(a: &Tensor) -> Result<Tensor> {
     let texts: Vec<String> = match a.dtype() {
-        DType::Bool => a.as_slice::<bool>()?.iter().map(|b| b.to_string()).collect(),
-        d if d.is_float() => to_nums(a)?.iter().map(|n| format!("{:.6}", n.as_f64())).collect(),
+        DType::Bool => a
+            .as_slice::<bool>()?
+            .iter()
+            .map(|b| b.to_string())
+            .collect(),
+        d if d.is_float() => to_nums(a)?
+            .iter()
+            .map(|n| format!("{:.6}", n.as_f64()))
+            .collect(),
         _ => to_nums(a)?
             .iter()
             .map(|n| match n {

@@ -23,7 +23,12 @@ pub(crate) fn check_against_spec(element: &Element, spec: &ElementSpec) -> Resul
             spec.structure()
         )));
     }
-    for ((t, s), path) in element.components().iter().zip(spec.components()).zip(spec.paths()) {
+    for ((t, s), path) in element
+        .components()
+        .iter()
+        .zip(spec.components())
+        .zip(spec.paths())
+    {
         if !s.matches(t) {
             return Err(Error::incompatible(format!(
                 "component is {} {:?}, the spec says {s}",
@@ -37,6 +42,10 @@ pub(crate) fn check_against_spec(element: &Element, spec: &ElementSpec) -> Resul
 }
 
 impl Node for Generator {
+    fn name(&self) -> &'static str {
+        "from_generator"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         Ok(self.spec.clone())
     }

@@ -34,7 +34,9 @@ impl Range {
             DType::U8 => build!(u8),
             DType::F64 => build!(f64),
             DType::F32 => build!(f32),
-            other => Err(Error::invalid_argument(format!("range cannot yield {other}"))),
+            other => Err(Error::invalid_argument(format!(
+                "range cannot yield {other}"
+            ))),
         }
     }
 }
@@ -49,7 +51,9 @@ impl RandomAccess for Range {
     }
 
     fn get(&self, index: usize) -> Result<Element> {
-        Ok(Element::single(self.values(std::iter::once(index), 1)?.reshape(vec![])?))
+        Ok(Element::single(
+            self.values(std::iter::once(index), 1)?.reshape(vec![])?,
+        ))
     }
 
     fn slice(&self, start: usize, end: usize) -> Result<Batch> {
@@ -57,7 +61,9 @@ impl RandomAccess for Range {
     }
 
     fn gather(&self, indices: &[usize]) -> Result<Batch> {
-        Ok(Element::single(self.values(indices.iter().copied(), indices.len())?))
+        Ok(Element::single(
+            self.values(indices.iter().copied(), indices.len())?,
+        ))
     }
 }
 
@@ -71,10 +77,17 @@ impl Dataset {
     /// [`Dataset::range`] yielding another numeric dtype (tf.data's `output_type`).
     pub fn range_with_dtype(start: i64, stop: i64, step: i64, dtype: DType) -> Result<Dataset> {
         if step == 0 {
-            return Err(Error::invalid_argument("step in range() must be non-zero").with_stage("range"));
+            return Err(
+                Error::invalid_argument("step in range() must be non-zero").with_stage("range")
+            );
         }
-        if matches!(dtype, DType::Bool | DType::F16 | DType::BF16 | DType::String | DType::Bytes) {
-            return Err(Error::invalid_argument(format!("range cannot yield {dtype}")).with_stage("range"));
+        if matches!(
+            dtype,
+            DType::Bool | DType::F16 | DType::BF16 | DType::String | DType::Bytes
+        ) {
+            return Err(
+                Error::invalid_argument(format!("range cannot yield {dtype}")).with_stage("range"),
+            );
         }
         let span = if step > 0 {
             (stop as i128 - start as i128).max(0)
@@ -83,11 +96,14 @@ impl Dataset {
         };
         let step_abs = (step as i128).abs();
         let len = ((span + step_abs - 1) / step_abs) as usize;
-        Ok(Dataset::from_random_access(Arc::new(Range {
-            start,
-            step,
-            len,
-            dtype,
-        })))
+        Ok(Dataset::from_random_access_named(
+            "range",
+            Arc::new(Range {
+                start,
+                step,
+                len,
+                dtype,
+            }),
+        ))
     }
 }

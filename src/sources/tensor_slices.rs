@@ -37,9 +37,7 @@ impl TensorSlices {
         let len = len.ok_or_else(|| {
             Error::invalid_argument("from_tensor_slices needs at least one component")
         })?;
-        let spec = batch
-            .spec()
-            .map_components(|s| s.unbatched())?;
+        let spec = batch.spec().map_components(|s| s.unbatched())?;
         Ok(TensorSlices { batch, len, spec })
     }
 }
@@ -58,7 +56,8 @@ impl RandomAccess for TensorSlices {
     }
 
     fn slice(&self, start: usize, end: usize) -> Result<Batch> {
-        self.batch.try_map_components(|_, t| t.slice_rows(start, end))
+        self.batch
+            .try_map_components(|_, t| t.slice_rows(start, end))
     }
 
     fn gather(&self, indices: &[usize]) -> Result<Batch> {
@@ -68,10 +67,15 @@ impl RandomAccess for TensorSlices {
 
 /// A node that opens a random-access source as indices `0..len`.
 pub(crate) struct IndexedSource {
+    pub(crate) name: &'static str,
     pub(crate) source: Arc<dyn RandomAccess>,
 }
 
 impl Node for IndexedSource {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         Ok(self.source.spec())
     }
@@ -85,6 +89,10 @@ impl Node for IndexedSource {
             source: self.source.clone(),
             indices: Box::new((0..self.source.len()).map(Ok)),
         })
+    }
+
+    fn is_random_access(&self) -> bool {
+        true
     }
 }
 
@@ -105,24 +113,41 @@ impl Dataset {
     pub fn from_tensor_slices(tensors: impl IntoElement) -> Result<Dataset> {
         let slices = TensorSlices::new(tensors.into_element()?)
             .map_err(|e| e.with_stage("from_tensor_slices"))?;
-        Ok(Dataset::from_random_access(Arc::new(slices)))
+        Ok(Dataset::from_random_access_named(
+            "from_tensor_slices",
+            Arc::new(slices),
+        ))
     }
 
     /// A dataset over any [`RandomAccess`] source: batches slice it, shuffles move its indices.
     pub fn from_random_access(source: Arc<dyn RandomAccess>) -> Dataset {
-        Dataset::from_node(IndexedSource { source })
+        Dataset::from_random_access_named("random_access", source)
+    }
+
+    /// [`Dataset::from_random_access`] with the stage name that stats and errors show.
+    pub(crate) fn from_random_access_named(
+        name: &'static str,
+        source: Arc<dyn RandomAccess>,
+    ) -> Dataset {
+        Dataset::from_node(IndexedSource { name, source })
     }
 
     /// A dataset of one element: `tensors` as a whole (tf.data's `from_tensors`).
     pub fn from_tensors(tensors: impl IntoElement) -> Result<Dataset> {
         let element = tensors.into_element()?;
-        Ok(Dataset::from_random_access(Arc::new(Elements::new(vec![element])?)))
+        Ok(Dataset::from_random_access_named(
+            "from_tensors",
+            Arc::new(Elements::new(vec![element])?),
+        ))
     }
 
     /// A dataset of the given elements, which must share one spec (shapes may differ where the
     /// spec says `None`; the spec is the most specific that all of them fit).
     pub fn from_elements(elements: Vec<Element>) -> Result<Dataset> {
-        Ok(Dataset::from_random_access(Arc::new(Elements::new(elements)?)))
+        Ok(Dataset::from_random_access_named(
+            "from_elements",
+            Arc::new(Elements::new(elements)?),
+        ))
     }
 
     /// An empty dataset of the given spec.
@@ -142,9 +167,9 @@ pub(crate) struct Elements {
 
 impl Elements {
     pub(crate) fn new(elements: Vec<Element>) -> Result<Self> {
-        let first = elements
-            .first()
-            .ok_or_else(|| Error::invalid_argument("from_elements needs at least one element; use Dataset::empty"))?;
+        let first = elements.first().ok_or_else(|| {
+            Error::invalid_argument("from_elements needs at least one element; use Dataset::empty")
+        })?;
         let mut spec = first.spec();
         for (i, e) in elements.iter().enumerate().skip(1) {
             spec = spec
@@ -178,7 +203,10 @@ impl RandomAccess for Elements {
     }
 
     fn gather(&self, indices: &[usize]) -> Result<Batch> {
-        let picked: Vec<Element> = indices.iter().map(|&i| self.get(i)).collect::<Result<_>>()?;
+        let picked: Vec<Element> = indices
+            .iter()
+            .map(|&i| self.get(i))
+            .collect::<Result<_>>()?;
         crate::transform::batch::stack_elements(&picked)
     }
 }

@@ -98,7 +98,9 @@ impl TensorElement for bool {
 /// Callers guarantee that `bytes` hold values of `T`'s dtype (for `bool`: only 0 or 1).
 pub(crate) fn cast_slice<T: TensorElement>(bytes: &[u8]) -> Option<&[T]> {
     let size = std::mem::size_of::<T>();
-    if (bytes.as_ptr() as usize) % std::mem::align_of::<T>() != 0 || bytes.len() % size != 0 {
+    if !(bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>())
+        || !bytes.len().is_multiple_of(size)
+    {
         return None;
     }
     // SAFETY: aligned, in bounds, and every value of the tensor's bytes is a valid `T` (integers and

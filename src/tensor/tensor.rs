@@ -36,13 +36,15 @@ pub struct Tensor {
 pub(crate) fn checked_num_elements(shape: &[usize]) -> Result<usize> {
     shape.iter().try_fold(1usize, |acc, &d| {
         acc.checked_mul(d).ok_or_else(|| {
-            Error::invalid_argument(format!("shape {shape:?} has more elements than fit in memory"))
+            Error::invalid_argument(format!(
+                "shape {shape:?} has more elements than fit in memory"
+            ))
         })
     })
 }
 
 fn aligned(buffer: &Buffer, align: usize) -> bool {
-    (buffer.as_ptr() as usize) % align == 0
+    (buffer.as_ptr() as usize).is_multiple_of(align)
 }
 
 impl Tensor {
@@ -51,7 +53,10 @@ impl Tensor {
     /// A tensor of `shape` that takes ownership of `values` without copying them.
     ///
     /// Errors when the shape's element count is not `values.len()`.
-    pub fn from_vec<T: TensorElement>(shape: impl Into<Vec<usize>>, values: Vec<T>) -> Result<Self> {
+    pub fn from_vec<T: TensorElement>(
+        shape: impl Into<Vec<usize>>,
+        values: Vec<T>,
+    ) -> Result<Self> {
         let shape = shape.into();
         let n = checked_num_elements(&shape)?;
         if n != values.len() {
@@ -94,7 +99,9 @@ impl Tensor {
     pub fn from_buffer(dtype: DType, shape: impl Into<Vec<usize>>, buffer: Buffer) -> Result<Self> {
         let shape = shape.into();
         let item = dtype.item_size().ok_or_else(|| {
-            Error::invalid_argument(format!("{dtype} values are variable-width: use from_strings or from_var_parts"))
+            Error::invalid_argument(format!(
+                "{dtype} values are variable-width: use from_strings or from_var_parts"
+            ))
         })?;
         let n = checked_num_elements(&shape)?;
         let expected = n.checked_mul(item).ok_or_else(|| {
@@ -131,11 +138,15 @@ impl Tensor {
         shape: impl Into<Vec<usize>>,
         values: impl IntoIterator<Item = S>,
     ) -> Result<Self> {
-        Self::from_var_values(DType::String, shape.into(), values.into_iter().map(|s| {
-            // Borrow as bytes; the values are UTF-8 by type.
-            let s: S = s;
-            OwnedOrRef(s)
-        }))
+        Self::from_var_values(
+            DType::String,
+            shape.into(),
+            values.into_iter().map(|s| {
+                // Borrow as bytes; the values are UTF-8 by type.
+                let s: S = s;
+                OwnedOrRef(s)
+            }),
+        )
     }
 
     /// A `Bytes` tensor of `shape` from its values in row-major order.
@@ -210,7 +221,9 @@ impl Tensor {
             if dtype == DType::String
                 && std::str::from_utf8(&values.as_slice()[w[0] as usize..w[1] as usize]).is_err()
             {
-                return Err(Error::format(format!("string value {i} is not valid UTF-8")));
+                return Err(Error::format(format!(
+                    "string value {i} is not valid UTF-8"
+                )));
             }
         }
         Ok(Tensor {
@@ -339,9 +352,8 @@ impl Tensor {
     pub fn as_slice<T: TensorElement>(&self) -> Result<&[T]> {
         self.check_dtype(T::DTYPE)?;
         match &self.storage {
-            Storage::Fixed(b) => cast_slice::<T>(b.as_slice()).ok_or_else(|| {
-                Error::format(format!("{} buffer is not aligned", self.dtype))
-            }),
+            Storage::Fixed(b) => cast_slice::<T>(b.as_slice())
+                .ok_or_else(|| Error::format(format!("{} buffer is not aligned", self.dtype))),
             Storage::Variable { .. } => Err(Error::invalid_argument("not a fixed-width tensor")),
         }
     }
@@ -409,9 +421,10 @@ impl Tensor {
 
     /// Rows `start..end` along the first dimension, sharing this tensor's buffers (no copy).
     pub fn slice_rows(&self, start: usize, end: usize) -> Result<Tensor> {
-        let rows = *self.shape.first().ok_or_else(|| {
-            Error::invalid_argument("cannot slice the rows of a scalar")
-        })?;
+        let rows = *self
+            .shape
+            .first()
+            .ok_or_else(|| Error::invalid_argument("cannot slice the rows of a scalar"))?;
         if start > end || end > rows {
             return Err(Error::invalid_argument(format!(
                 "rows {start}..{end} out of range for {rows} rows"
@@ -423,7 +436,9 @@ impl Tensor {
         let storage = match &self.storage {
             Storage::Fixed(b) => {
                 let item = self.dtype.item_size().unwrap_or(1);
-                Storage::Fixed(b.slice_with_length(start * row_len * item, (end - start) * row_len * item))
+                Storage::Fixed(
+                    b.slice_with_length(start * row_len * item, (end - start) * row_len * item),
+                )
             }
             Storage::Variable { offsets, values } => Storage::Variable {
                 offsets: offsets.slice(start * row_len, (end - start) * row_len + 1),
@@ -448,9 +463,10 @@ impl Tensor {
 
     /// A new tensor of the given rows (along the first dimension), in order: one row-wise copy.
     pub fn gather_rows(&self, indices: &[usize]) -> Result<Tensor> {
-        let rows = *self.shape.first().ok_or_else(|| {
-            Error::invalid_argument("cannot gather the rows of a scalar")
-        })?;
+        let rows = *self
+            .shape
+            .first()
+            .ok_or_else(|| Error::invalid_argument("cannot gather the rows of a scalar"))?;
         if let Some(&bad) = indices.iter().find(|&&i| i >= rows) {
             return Err(Error::invalid_argument(format!(
                 "row {bad} out of range for {rows} rows"
@@ -461,20 +477,24 @@ impl Tensor {
         shape[0] = indices.len();
         let storage = match &self.storage {
             Storage::Fixed(b) => {
-                let row_bytes = row_len * self.dtype.item_size().unwrap_or(1);
+                let item = self.dtype.item_size().unwrap_or(1);
+                let row_bytes = row_len * item;
                 let src = b.as_slice();
-                let mut out = MutableBuffer::with_capacity(indices.len() * row_bytes);
-                for &i in indices {
-                    out.extend_from_slice(&src[i * row_bytes..(i + 1) * row_bytes]);
-                }
-                Storage::Fixed(out.into())
+                let rows: Vec<&[u8]> = indices
+                    .iter()
+                    .map(|&i| &src[i * row_bytes..(i + 1) * row_bytes])
+                    .collect();
+                Storage::Fixed(concat_fixed(item, &rows))
             }
             Storage::Variable { offsets, values } => {
                 let mut new_offsets = Vec::with_capacity(indices.len() * row_len + 1);
                 let mut new_values = Vec::new();
                 new_offsets.push(0i64);
                 for &i in indices {
-                    let (a, z) = (offsets[i * row_len] as usize, offsets[(i + 1) * row_len] as usize);
+                    let (a, z) = (
+                        offsets[i * row_len] as usize,
+                        offsets[(i + 1) * row_len] as usize,
+                    );
                     let base = new_values.len() as i64 - a as i64;
                     new_values.extend_from_slice(&values.as_slice()[a..z]);
                     for k in 1..=row_len {
@@ -541,11 +561,16 @@ impl Tensor {
             .first()
             .ok_or_else(|| Error::invalid_argument("cannot concatenate zero tensors"))?;
         if first.rank() == 0 {
-            return Err(Error::invalid_argument("cannot concatenate scalars along rows"));
+            return Err(Error::invalid_argument(
+                "cannot concatenate scalars along rows",
+            ));
         }
         let mut rows = 0usize;
         for (i, p) in parts.iter().enumerate() {
-            if p.dtype != first.dtype || p.rank() != first.rank() || p.shape[1..] != first.shape[1..] {
+            if p.dtype != first.dtype
+                || p.rank() != first.rank()
+                || p.shape[1..] != first.shape[1..]
+            {
                 return Err(Error::incompatible(format!(
                     "cannot concatenate rows: part 0 is {} {:?}, part {i} is {} {:?}",
                     first.dtype, first.shape, p.dtype, p.shape
@@ -619,15 +644,15 @@ impl Tensor {
 /// The values of `parts` one after another, in one new buffer.
 fn concat_storage(dtype: DType, parts: &[Tensor]) -> Storage {
     match dtype.item_size() {
-        Some(_) => {
-            let total: usize = parts.iter().map(|p| p.nbytes()).sum();
-            let mut out = MutableBuffer::with_capacity(total);
-            for p in parts {
-                if let Storage::Fixed(b) = &p.storage {
-                    out.extend_from_slice(b.as_slice());
-                }
-            }
-            Storage::Fixed(out.into())
+        Some(item) => {
+            let chunks: Vec<&[u8]> = parts
+                .iter()
+                .filter_map(|p| match &p.storage {
+                    Storage::Fixed(b) => Some(b.as_slice()),
+                    Storage::Variable { .. } => None,
+                })
+                .collect();
+            Storage::Fixed(concat_fixed(item, &chunks))
         }
         None => {
             let count: usize = parts.iter().map(|p| p.num_elements()).sum();
@@ -635,7 +660,11 @@ fn concat_storage(dtype: DType, parts: &[Tensor]) -> Storage {
             let mut values = Vec::new();
             offsets.push(0i64);
             for p in parts {
-                if let Storage::Variable { offsets: o, values: v } = &p.storage {
+                if let Storage::Variable {
+                    offsets: o,
+                    values: v,
+                } = &p.storage
+                {
                     let (a, z) = (o[0] as usize, o[o.len() - 1] as usize);
                     let base = values.len() as i64 - a as i64;
                     values.extend_from_slice(&v.as_slice()[a..z]);
@@ -648,6 +677,34 @@ fn concat_storage(dtype: DType, parts: &[Tensor]) -> Storage {
             }
         }
     }
+}
+
+/// Byte chunks of fixed-width values (`item` bytes each) one after another in one new buffer,
+/// allocated as a `Vec` of a native type of that width (not as a 64-byte aligned `MutableBuffer`), so
+/// that [`Tensor::into_array`] can take the buffer back as a `Vec<T>` without a copy.
+fn concat_fixed(item: usize, chunks: &[&[u8]]) -> Buffer {
+    fn typed<T: TensorElement>(chunks: &[&[u8]]) -> Option<Buffer> {
+        let total: usize = chunks.iter().map(|c| c.len()).sum();
+        let mut out: Vec<T> = Vec::with_capacity(total / std::mem::size_of::<T>());
+        for c in chunks {
+            out.extend_from_slice(cast_slice::<T>(c)?);
+        }
+        Some(T::vec_into_buffer(out))
+    }
+    let typed = match item {
+        2 => typed::<u16>(chunks),
+        4 => typed::<u32>(chunks),
+        8 => typed::<u64>(chunks),
+        _ => typed::<u8>(chunks),
+    };
+    // Tensor buffers are aligned for their dtype, so the typed copy succeeds; this is a fallback.
+    typed.unwrap_or_else(|| {
+        let mut out = MutableBuffer::with_capacity(chunks.iter().map(|c| c.len()).sum());
+        for c in chunks {
+            out.extend_from_slice(c);
+        }
+        out.into()
+    })
 }
 
 /// Adapts `AsRef<str>` to `AsRef<[u8]>` for building string tensors.

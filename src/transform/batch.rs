@@ -45,7 +45,11 @@ pub(crate) fn batch_indices(source: &dyn RandomAccess, indices: &[usize]) -> Res
 }
 
 /// TensorFlow's cardinality of a batching of `n` elements.
-pub(crate) fn batched_cardinality(n: Cardinality, batch_size: usize, drop_remainder: bool) -> Cardinality {
+pub(crate) fn batched_cardinality(
+    n: Cardinality,
+    batch_size: usize,
+    drop_remainder: bool,
+) -> Cardinality {
     match n {
         Cardinality::Finite(n) => {
             let b = batch_size as u64;
@@ -57,7 +61,9 @@ pub(crate) fn batched_cardinality(n: Cardinality, batch_size: usize, drop_remain
 
 pub(crate) fn check_batch_size(batch_size: i64) -> Result<usize> {
     if batch_size <= 0 {
-        return Err(Error::invalid_argument("Batch size must be greater than zero."));
+        return Err(Error::invalid_argument(
+            "Batch size must be greater than zero.",
+        ));
     }
     Ok(batch_size as usize)
 }
@@ -69,20 +75,31 @@ struct BatchNode {
 }
 
 impl Node for BatchNode {
+    fn name(&self) -> &'static str {
+        "batch"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         let batch = self.drop_remainder.then_some(self.batch_size);
         self.input.spec()?.map_components(|s| Ok(s.batched(batch)))
     }
 
     fn cardinality(&self) -> Cardinality {
-        batched_cardinality(self.input.cardinality(), self.batch_size, self.drop_remainder)
+        batched_cardinality(
+            self.input.cardinality(),
+            self.batch_size,
+            self.drop_remainder,
+        )
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
         let (size, drop) = (self.batch_size, self.drop_remainder);
         let mut index = 0u64;
         let stream: Elements = match self.input.open(ctx)? {
-            Stream::Indexed { source, mut indices } => {
+            Stream::Indexed {
+                source,
+                mut indices,
+            } => {
                 let mut picked = Vec::with_capacity(size);
                 Box::new(std::iter::from_fn(move || {
                     picked.clear();
@@ -96,7 +113,10 @@ impl Node for BatchNode {
                         return None;
                     }
                     index += 1;
-                    Some(batch_indices(source.as_ref(), &picked).map_err(|e| e.with_stage("batch").with_element(index - 1)))
+                    Some(
+                        batch_indices(source.as_ref(), &picked)
+                            .map_err(|e| e.with_stage("batch").with_element(index - 1)),
+                    )
                 }))
             }
             Stream::Elements(mut input) => {
@@ -113,7 +133,10 @@ impl Node for BatchNode {
                         return None;
                     }
                     index += 1;
-                    Some(stack_elements(&picked).map_err(|e| e.with_stage("batch").with_element(index - 1)))
+                    Some(
+                        stack_elements(&picked)
+                            .map_err(|e| e.with_stage("batch").with_element(index - 1)),
+                    )
                 }))
             }
         };
@@ -130,7 +153,7 @@ impl Dataset {
     /// (use [`Dataset::padded_batch`]).
     pub fn batch(&self, batch_size: usize, drop_remainder: bool) -> Result<Dataset> {
         let batch_size = check_batch_size(batch_size as i64).map_err(|e| e.with_stage("batch"))?;
-        Ok(Dataset::from_node(BatchNode {
+        Ok(self.derive(BatchNode {
             input: self.node().clone(),
             batch_size,
             drop_remainder,

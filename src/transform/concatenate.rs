@@ -13,6 +13,10 @@ struct ConcatenateNode {
 }
 
 impl Node for ConcatenateNode {
+    fn name(&self) -> &'static str {
+        "concatenate"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         Ok(self.spec.clone())
     }
@@ -58,7 +62,7 @@ impl Dataset {
             .element_spec()?
             .most_specific_compatible(&other.element_spec()?)
             .map_err(|e| e.with_stage("concatenate"))?;
-        Ok(Dataset::from_node(ConcatenateNode {
+        Ok(self.derive(ConcatenateNode {
             first: self.node().clone(),
             second: other.node().clone(),
             spec,

@@ -13,6 +13,10 @@ struct EnumerateNode {
 }
 
 impl Node for EnumerateNode {
+    fn name(&self) -> &'static str {
+        "enumerate"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         let inner = self.input.spec()?;
         let structure = Structure::Tuple(vec![Structure::Tensor, inner.structure().clone()]);
@@ -32,7 +36,10 @@ impl Node for EnumerateNode {
             let e = e?;
             let i = next;
             next += 1;
-            Ok(Element::tuple_of(vec![Element::single(Tensor::scalar(i)), e]))
+            Ok(Element::tuple_of(vec![
+                Element::single(Tensor::scalar(i)),
+                e,
+            ]))
         }))))
     }
 }
@@ -41,7 +48,7 @@ impl Dataset {
     /// Each element as `(index, element)` with an `int64` index counting from `start`
     /// (tf.data's `enumerate`).
     pub fn enumerate(&self, start: i64) -> Dataset {
-        Dataset::from_node(EnumerateNode {
+        self.derive(EnumerateNode {
             input: self.node().clone(),
             start,
         })

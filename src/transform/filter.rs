@@ -15,15 +15,20 @@ struct FilterNode {
 }
 
 impl Node for FilterNode {
+    fn name(&self) -> &'static str {
+        "filter"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         self.input.spec()
     }
 
     fn cardinality(&self) -> Cardinality {
-        match self.input.cardinality() {
-            Cardinality::Finite(0) => Cardinality::Finite(0),
-            _ => Cardinality::Unknown,
-        }
+        Cardinality::Unknown
+    }
+
+    fn is_random_access(&self) -> bool {
+        self.input.is_random_access()
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
@@ -77,7 +82,7 @@ impl Dataset {
     where
         F: Fn(&Element) -> Result<bool> + Send + Sync + 'static,
     {
-        Dataset::from_node(FilterNode {
+        self.derive(FilterNode {
             input: self.node().clone(),
             predicate: Arc::new(predicate),
         })

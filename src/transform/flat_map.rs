@@ -8,7 +8,8 @@ use crate::element::{Element, ElementSpec, TensorSpec};
 use crate::error::{Error, Result};
 
 /// Makes, per epoch, the stream of datasets to flatten.
-pub(crate) type DatasetsFn = dyn Fn(&Context) -> Result<Box<dyn Iterator<Item = Result<Dataset>> + Send>> + Send + Sync;
+pub(crate) type DatasetsFn =
+    dyn Fn(&Context) -> Result<Box<dyn Iterator<Item = Result<Dataset>> + Send>> + Send + Sync;
 
 pub(crate) struct FlatMapNode {
     pub(crate) datasets: Arc<DatasetsFn>,
@@ -17,6 +18,10 @@ pub(crate) struct FlatMapNode {
 }
 
 impl Node for FlatMapNode {
+    fn name(&self) -> &'static str {
+        "flat_map"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         if let Some(s) = self.cached.get() {
             return Ok(s.clone());
@@ -31,21 +36,23 @@ impl Node for FlatMapNode {
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
         let mut outer = (self.datasets)(ctx)?;
-        let epoch = ctx.epoch;
+        let ctx = ctx.clone();
         let mut inner: Option<Elements> = None;
-        Ok(Stream::Elements(Box::new(std::iter::from_fn(move || loop {
-            if let Some(it) = inner.as_mut() {
-                if let Some(e) = it.next() {
-                    return Some(e);
+        Ok(Stream::Elements(Box::new(std::iter::from_fn(move || {
+            loop {
+                if let Some(it) = inner.as_mut() {
+                    if let Some(e) = it.next() {
+                        return Some(e);
+                    }
+                    inner = None;
                 }
-                inner = None;
-            }
-            match outer.next()? {
-                Ok(ds) => match ds.open(&Context { epoch }) {
-                    Ok(s) => inner = Some(s.into_elements()),
-                    Err(e) => return Some(Err(e.with_stage("flat_map"))),
-                },
-                Err(e) => return Some(Err(e)),
+                match outer.next()? {
+                    Ok(ds) => match ds.open(&ctx) {
+                        Ok(s) => inner = Some(s.into_elements()),
+                        Err(e) => return Some(Err(e.with_stage("flat_map"))),
+                    },
+                    Err(e) => return Some(Err(e)),
+                }
             }
         }))))
     }
@@ -79,7 +86,7 @@ impl Dataset {
             })))
         });
         let spec = Arc::new(move || {
-            let first = input2.open(&Context { epoch: 0 })?.into_elements().next();
+            let first = input2.open(&Context::detached(0))?.into_elements().next();
             match first {
                 Some(Ok(e)) => loosen(&call_user("flat_map", 0, || f2(e)?.element_spec())?),
                 Some(Err(e)) => Err(e),
@@ -89,7 +96,7 @@ impl Dataset {
                 .with_stage("flat_map")),
             }
         });
-        Dataset::from_node(FlatMapNode {
+        self.derive(FlatMapNode {
             datasets,
             spec,
             cached: OnceLock::new(),

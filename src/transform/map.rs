@@ -1,25 +1,104 @@
-//! `map` and `map_batch`: a user closure applied to every element (or every batch).
+//! `map` and `map_batch`: a user closure applied to every element (or every batch), in order,
+//! sequentially or on the pipeline's pool.
 
 use std::sync::{Arc, OnceLock};
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
 use super::call_user;
+use super::parallel_map::{ParallelMap, Work};
+use crate::dataset::stream::mix;
 use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
 use crate::element::{Element, ElementSpec, TensorSpec};
 use crate::error::{Error, Result};
 use crate::sources::check_against_spec;
 
-pub(crate) type MapFn = dyn Fn(Element) -> Result<Element> + Send + Sync;
+/// Where an element is in the run, for closures that need randomness or positions
+/// ([`Dataset::map_with_context`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ElementContext {
+    /// The epoch (see [`Dataset::iter_epoch`]).
+    pub epoch: u64,
+    /// The element's index in the map's input this epoch.
+    pub index: u64,
+}
+
+impl ElementContext {
+    /// A random generator determined by `(seed, epoch, index)` alone: the same for any number of
+    /// threads and any scheduling.
+    pub fn rng(&self, seed: u64) -> ChaCha8Rng {
+        ChaCha8Rng::seed_from_u64(mix(seed ^ mix(self.epoch ^ mix(self.index))))
+    }
+}
+
+/// How many calls of a map's closure may run at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParallelCalls {
+    /// At most this many (1: sequential, on the consumer's thread).
+    Fixed(usize),
+    /// As many as the pipeline's pool has threads (tf.data's `AUTOTUNE`).
+    Autotune,
+}
+
+impl From<usize> for ParallelCalls {
+    fn from(n: usize) -> Self {
+        ParallelCalls::Fixed(n)
+    }
+}
+
+/// How a map runs: tf.data's `num_parallel_calls` and `deterministic`, and an optional declared
+/// output spec.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct MapOptions {
+    /// Parallel calls (default: 1, sequential).
+    pub num_parallel_calls: ParallelCalls,
+    /// Keep input order (default `true`); `false` yields results as they finish.
+    pub deterministic: bool,
+    /// The output spec; every output is checked against it. Default: inferred (see [`Dataset::map`]).
+    pub spec: Option<ElementSpec>,
+}
+
+impl Default for MapOptions {
+    fn default() -> Self {
+        MapOptions {
+            num_parallel_calls: ParallelCalls::Fixed(1),
+            deterministic: true,
+            spec: None,
+        }
+    }
+}
+
+impl MapOptions {
+    /// Sets `num_parallel_calls` (a number or [`ParallelCalls::Autotune`]).
+    pub fn with_num_parallel_calls(mut self, calls: impl Into<ParallelCalls>) -> Self {
+        self.num_parallel_calls = calls.into();
+        self
+    }
+
+    /// Sets `deterministic`.
+    pub fn with_deterministic(mut self, deterministic: bool) -> Self {
+        self.deterministic = deterministic;
+        self
+    }
+
+    /// Declares the output spec.
+    pub fn with_spec(mut self, spec: ElementSpec) -> Self {
+        self.spec = Some(spec);
+        self
+    }
+}
+
+pub(crate) type MapFn = dyn Fn(&ElementContext, Element) -> Result<Element> + Send + Sync;
 
 struct MapNode {
     input: Arc<dyn Node>,
-    f: Arc<MapFn>,
-    stage: &'static str,
-    /// The declared output spec; outputs are checked against it.
-    declared: Option<ElementSpec>,
+    work: Arc<Work>,
+    options: MapOptions,
     /// The spec inferred from the first output when none was declared.
     inferred: OnceLock<ElementSpec>,
-    /// `map_batch`: the output must keep the input's batch size.
-    keep_batch_size: bool,
 }
 
 /// The spec of `element` with every dimension unknown (rank and dtype kept).
@@ -30,33 +109,61 @@ pub(crate) fn loose_spec(element: &Element) -> ElementSpec {
         .unwrap_or_else(|_| element.spec())
 }
 
-/// Runs `f` on the first element of `input` (epoch 0) to learn the dtypes and ranks it yields.
-pub(crate) fn probe_spec(
-    input: &Arc<dyn Node>,
-    stage: &str,
-    f: impl FnOnce(Element) -> Result<Element>,
-) -> Result<ElementSpec> {
-    let first = input.open(&Context { epoch: 0 })?.into_elements().next();
-    match first {
-        Some(Ok(e)) => Ok(loose_spec(&call_user(stage, 0, || f(e))?)),
-        Some(Err(e)) => Err(e),
-        None => Err(Error::invalid_argument(format!(
-            "{stage}: the output spec cannot be inferred from an empty input; declare it (map_with_spec)"
-        ))
-        .with_stage(stage)),
+impl Work {
+    /// Applies the closure to element `index`, checking what it must keep; errors name the stage
+    /// and index, panics become errors.
+    pub(crate) fn apply(&self, epoch: u64, index: u64, e: Element) -> Result<Element> {
+        call_user(self.stage, index, || {
+            let rows = e.batch_size();
+            if self.keep_batch_size && rows.is_none() {
+                return Err(Error::incompatible(
+                    "map_batch needs batched elements: every component with the same first dimension",
+                ));
+            }
+            let out = (self.f)(&ElementContext { epoch, index }, e)?;
+            if self.keep_batch_size && out.batch_size() != rows {
+                return Err(Error::incompatible(format!(
+                    "map_batch must keep the batch size: the input had {:?} rows, the output {:?}",
+                    rows,
+                    out.batch_size()
+                )));
+            }
+            if let Some(spec) = &self.declared {
+                check_against_spec(&out, spec)?;
+            }
+            Ok(out)
+        })
     }
 }
 
 impl Node for MapNode {
+    fn name(&self) -> &'static str {
+        self.work.stage
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
-        if let Some(s) = &self.declared {
+        if let Some(s) = &self.options.spec {
             return Ok(s.clone());
         }
         if let Some(s) = self.inferred.get() {
             return Ok(s.clone());
         }
-        let f = self.f.clone();
-        let spec = probe_spec(&self.input, self.stage, move |e| f(e))?;
+        let first = self
+            .input
+            .open(&Context::detached(0))?
+            .into_elements()
+            .next();
+        let spec = match first {
+            Some(Ok(e)) => loose_spec(&self.work.apply(0, 0, e)?),
+            Some(Err(e)) => return Err(e),
+            None => {
+                return Err(Error::invalid_argument(format!(
+                    "{}: the output spec cannot be inferred from an empty input; declare it (MapOptions::with_spec)",
+                    self.work.stage
+                ))
+                .with_stage(self.work.stage))
+            }
+        };
         Ok(self.inferred.get_or_init(|| spec).clone())
     }
 
@@ -65,39 +172,31 @@ impl Node for MapNode {
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
-        let mut input = self.input.open(ctx)?.into_elements();
-        let f = self.f.clone();
-        let stage = self.stage;
-        let declared = self.declared.clone();
-        let keep = self.keep_batch_size;
+        let input = self.input.open(ctx)?.into_elements();
+        let calls = match self.options.num_parallel_calls {
+            ParallelCalls::Fixed(n) => n.max(1),
+            ParallelCalls::Autotune => ctx.runtime.num_threads().max(2),
+        };
+        if calls > 1 {
+            return Ok(Stream::Elements(Box::new(ParallelMap::new(
+                input,
+                self.work.clone(),
+                ctx,
+                calls,
+                self.options.deterministic,
+            )?)));
+        }
+        let work = self.work.clone();
+        let epoch = ctx.epoch;
+        let mut input = input;
         let mut index = 0u64;
         let stream: Elements = Box::new(std::iter::from_fn(move || {
             let e = match input.next()? {
                 Ok(e) => e,
                 Err(e) => return Some(Err(e)),
             };
-            let i = index;
             index += 1;
-            let rows = e.batch_size();
-            Some(call_user(stage, i, || {
-                if keep && rows.is_none() {
-                    return Err(Error::incompatible(
-                        "map_batch needs batched elements: every component with the same first dimension",
-                    ));
-                }
-                let out = f(e)?;
-                if keep && out.batch_size() != rows {
-                    return Err(Error::incompatible(format!(
-                        "map_batch must keep the batch size: the input had {:?} rows, the output {:?}",
-                        rows,
-                        out.batch_size()
-                    )));
-                }
-                if let Some(spec) = &declared {
-                    check_against_spec(&out, spec)?;
-                }
-                Ok(out)
-            }))
+            Some(work.apply(epoch, index - 1, e))
         }));
         Ok(Stream::Elements(stream))
     }
@@ -107,26 +206,30 @@ impl Dataset {
     fn map_node(
         &self,
         stage: &'static str,
-        declared: Option<ElementSpec>,
         keep_batch_size: bool,
+        options: MapOptions,
         f: Arc<MapFn>,
     ) -> Dataset {
-        Dataset::from_node(MapNode {
+        self.derive(MapNode {
             input: self.node().clone(),
-            f,
-            stage,
-            declared,
+            work: Arc::new(Work {
+                f,
+                stage,
+                keep_batch_size,
+                declared: options.spec.clone(),
+            }),
+            options,
             inferred: OnceLock::new(),
-            keep_batch_size,
         })
     }
 
-    /// Applies `f` to every element (tf.data's `map`). An `Err` from `f`, or a panic in it, ends the
-    /// epoch with an error naming `map` and the element index.
+    /// Applies `f` to every element (tf.data's `map`), sequentially. An `Err` from `f`, or a panic in
+    /// it, ends the epoch with an error naming `map` and the element index.
     ///
     /// The output spec is inferred when first asked for ([`Dataset::element_spec`]) by running `f` on
     /// the input's first element: dtypes and ranks are known, dimensions unknown. Declare it with
-    /// [`Dataset::map_with_spec`] to keep known dimensions (and to have every output checked).
+    /// [`MapOptions::with_spec`] (or [`Dataset::map_with_spec`]) to keep known dimensions and have
+    /// every output checked. For parallel calls use [`Dataset::map_with`].
     ///
     /// ```
     /// use slicestream::{Dataset, Element, Tensor};
@@ -142,7 +245,7 @@ impl Dataset {
     where
         F: Fn(Element) -> Result<Element> + Send + Sync + 'static,
     {
-        self.map_node("map", None, false, Arc::new(f))
+        self.map_with(MapOptions::default(), f)
     }
 
     /// [`Dataset::map`] with the output spec declared: every output is checked against it (an
@@ -151,7 +254,43 @@ impl Dataset {
     where
         F: Fn(Element) -> Result<Element> + Send + Sync + 'static,
     {
-        self.map_node("map", Some(spec), false, Arc::new(f))
+        self.map_with(MapOptions::default().with_spec(spec), f)
+    }
+
+    /// [`Dataset::map`] with options: `num_parallel_calls` runs `f` on the pipeline's own pool
+    /// (never rayon's global one); results come back in input order unless `deterministic` is false.
+    ///
+    /// ```
+    /// use slicestream::{Dataset, Element, Tensor};
+    /// use slicestream::transform::{MapOptions, ParallelCalls};
+    /// let ds = Dataset::range(0, 100, 1)?.map_with(
+    ///     MapOptions::default().with_num_parallel_calls(ParallelCalls::Autotune),
+    ///     |e| Ok(Element::single(Tensor::scalar(e.component(0)?.as_slice::<i64>()?[0] * 2))),
+    /// );
+    /// let got: Vec<i64> = ds.iter().map(|e| e.unwrap().component(0).unwrap().as_slice::<i64>().unwrap()[0]).collect();
+    /// assert_eq!(got, (0..100).map(|x| x * 2).collect::<Vec<_>>());
+    /// # Ok::<(), slicestream::Error>(())
+    /// ```
+    pub fn map_with<F>(&self, options: MapOptions, f: F) -> Dataset
+    where
+        F: Fn(Element) -> Result<Element> + Send + Sync + 'static,
+    {
+        self.map_node(
+            "map",
+            false,
+            options,
+            Arc::new(move |_: &ElementContext, e| f(e)),
+        )
+    }
+
+    /// [`Dataset::map_with`] whose closure also gets the element's [`ElementContext`] (epoch and
+    /// index), e.g. for random augmentation that is the same for any number of threads:
+    /// `ctx.rng(seed)`.
+    pub fn map_with_context<F>(&self, options: MapOptions, f: F) -> Dataset
+    where
+        F: Fn(&ElementContext, Element) -> Result<Element> + Send + Sync + 'static,
+    {
+        self.map_node("map", false, options, Arc::new(f))
     }
 
     /// Applies `f` to whole batches, the vectorized path: use after [`Dataset::batch`]. `f` must keep
@@ -160,7 +299,7 @@ impl Dataset {
     where
         F: Fn(Element) -> Result<Element> + Send + Sync + 'static,
     {
-        self.map_node("map_batch", None, true, Arc::new(f))
+        self.map_batch_with(MapOptions::default(), f)
     }
 
     /// [`Dataset::map_batch`] with the output spec declared and checked.
@@ -168,6 +307,19 @@ impl Dataset {
     where
         F: Fn(Element) -> Result<Element> + Send + Sync + 'static,
     {
-        self.map_node("map_batch", Some(spec), true, Arc::new(f))
+        self.map_batch_with(MapOptions::default().with_spec(spec), f)
+    }
+
+    /// [`Dataset::map_batch`] with options (parallel calls, order, declared spec).
+    pub fn map_batch_with<F>(&self, options: MapOptions, f: F) -> Dataset
+    where
+        F: Fn(Element) -> Result<Element> + Send + Sync + 'static,
+    {
+        self.map_node(
+            "map_batch",
+            true,
+            options,
+            Arc::new(move |_: &ElementContext, e| f(e)),
+        )
     }
 }

@@ -1,13 +1,15 @@
 //! tf.data's transformations, one file each. Each adds a method to [`crate::Dataset`] and a node to
-//! the plan.
+//! the plan; this module holds their option types.
 
 pub(crate) mod batch;
 mod concatenate;
 mod enumerate;
 mod filter;
 mod flat_map;
+mod global_shuffle;
 mod map;
 mod padded_batch;
+mod parallel_map;
 mod prefetch;
 mod rebatch;
 mod repeat;
@@ -20,6 +22,7 @@ mod unbatch;
 mod window;
 mod zip;
 
+pub use map::{ElementContext, MapOptions, ParallelCalls};
 pub use window::Windows;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -30,9 +33,11 @@ use crate::error::{panic_message, Error, ErrorKind, Result};
 pub(crate) fn call_user<R>(stage: &str, index: u64, f: impl FnOnce() -> Result<R>) -> Result<R> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r.map_err(|e| e.with_stage(stage).with_element(index)),
-        Err(payload) => Err(Error::new(ErrorKind::Panic(panic_message(payload.as_ref())))
-            .with_stage(stage)
-            .with_element(index)),
+        Err(payload) => Err(
+            Error::new(ErrorKind::Panic(panic_message(payload.as_ref())))
+                .with_stage(stage)
+                .with_element(index),
+        ),
     }
 }
 

@@ -19,7 +19,11 @@ struct PaddedBatchNode {
     drop_remainder: bool,
 }
 
-fn pad_batch(elements: &[Element], shapes: &[Vec<Option<usize>>], values: &[Tensor]) -> Result<Batch> {
+fn pad_batch(
+    elements: &[Element],
+    shapes: &[Vec<Option<usize>>],
+    values: &[Tensor],
+) -> Result<Batch> {
     let first = &elements[0];
     let mut components = Vec::with_capacity(first.len());
     for c in 0..first.len() {
@@ -50,6 +54,10 @@ fn pad_batch(elements: &[Element], shapes: &[Vec<Option<usize>>], values: &[Tens
                 target[d] = *fixed;
             }
         }
+        if let Some(t) = pad_fixed_width(elements, c, &target, &values[c])? {
+            components.push(t);
+            continue;
+        }
         let padded: Vec<Tensor> = elements
             .iter()
             .map(|e| e.components()[c].pad_to(&target, &values[c]))
@@ -59,25 +67,94 @@ fn pad_batch(elements: &[Element], shapes: &[Vec<Option<usize>>], values: &[Tens
     Element::from_shared(first.shared_structure().clone(), components)
 }
 
+/// The padded batch of component `c` for fixed-width dtypes, built in one buffer: filled with the
+/// padding value, then each element's innermost runs copied into place. `None` for strings.
+fn pad_fixed_width(
+    elements: &[Element],
+    c: usize,
+    target: &[usize],
+    pad: &Tensor,
+) -> Result<Option<Tensor>> {
+    let Some(item) = pad.dtype().item_size() else {
+        return Ok(None);
+    };
+    let Some(pad_bytes) = pad.buffer().map(|b| b.as_slice().to_vec()) else {
+        return Ok(None);
+    };
+    let per_element: usize = target.iter().product::<usize>() * item;
+    let total = per_element * elements.len();
+    let mut out: Vec<u8> = if pad_bytes.iter().all(|&b| b == 0) {
+        vec![0u8; total]
+    } else {
+        pad_bytes.iter().copied().cycle().take(total).collect()
+    };
+    // Row-major strides of the target, in bytes.
+    let mut strides = vec![item; target.len()];
+    for d in (0..target.len().saturating_sub(1)).rev() {
+        strides[d] = strides[d + 1] * target[d + 1];
+    }
+    for (j, e) in elements.iter().enumerate() {
+        let t = &e.components()[c];
+        if t.dtype() != pad.dtype() {
+            return Err(Error::incompatible(format!(
+                "component {c} of element {j} is {}, the padding value {}",
+                t.dtype(),
+                pad.dtype()
+            )));
+        }
+        let src = t.buffer().map(|b| b.as_slice()).unwrap_or(&[]);
+        let shape = t.shape();
+        let run = shape.last().copied().unwrap_or(1) * item;
+        let runs = src.len().checked_div(run).unwrap_or(0);
+        let base = j * per_element;
+        for r in 0..runs {
+            // The position of run `r` in the element, over every dimension but the last.
+            let mut rem = r;
+            let mut offset = base;
+            for d in (0..shape.len().saturating_sub(1)).rev() {
+                offset += (rem % shape[d]) * strides[d];
+                rem /= shape[d];
+            }
+            out[offset..offset + run].copy_from_slice(&src[r * run..(r + 1) * run]);
+        }
+    }
+    let mut shape = Vec::with_capacity(target.len() + 1);
+    shape.push(elements.len());
+    shape.extend_from_slice(target);
+    Tensor::from_buffer(pad.dtype(), shape, arrow_buffer::Buffer::from_vec(out)).map(Some)
+}
+
 pub(crate) fn spec_shape(shape: &[Option<usize>]) -> String {
-    let dims: Vec<String> = shape.iter().map(|d| d.map_or("?".to_string(), |d| d.to_string())).collect();
+    let dims: Vec<String> = shape
+        .iter()
+        .map(|d| d.map_or("?".to_string(), |d| d.to_string()))
+        .collect();
     format!("[{}]", dims.join(","))
 }
 
 impl Node for PaddedBatchNode {
+    fn name(&self) -> &'static str {
+        "padded_batch"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         let batch = self.drop_remainder.then_some(self.batch_size);
         let input = self.input.spec()?;
         let mut i = 0;
         input.map_components(|s| {
-            let spec = TensorSpec::with_unknown(s.dtype, self.padded_shapes[i].clone()).batched(batch);
+            let spec =
+                TensorSpec::with_unknown(s.dtype, self.padded_shapes[i].clone()).batched(batch);
             i += 1;
             Ok(spec)
         })
     }
 
     fn cardinality(&self) -> Cardinality {
-        batched_cardinality(self.input.cardinality(), self.batch_size, self.drop_remainder)
+        batched_cardinality(
+            self.input.cardinality(),
+            self.batch_size,
+            self.drop_remainder,
+        )
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
@@ -211,7 +288,7 @@ impl Dataset {
                     .collect::<Result<Vec<_>>>()?
             }
         };
-        Ok(Dataset::from_node(PaddedBatchNode {
+        Ok(self.derive(PaddedBatchNode {
             input: self.node().clone(),
             batch_size,
             padded_shapes,

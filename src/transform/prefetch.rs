@@ -2,12 +2,15 @@
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use crossbeam_channel::{bounded, Receiver};
 
 use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::{Error, ErrorKind, Result};
+use crate::runtime::stats::StageCounters;
+use crate::runtime::{Reservation, WorkerGuard};
 
 struct PrefetchNode {
     input: Arc<dyn Node>,
@@ -15,7 +18,8 @@ struct PrefetchNode {
 }
 
 enum Message {
-    Item(Result<Element>),
+    /// An element with the budget it holds while queued.
+    Item(Result<Element>, Option<Reservation>),
     End,
 }
 
@@ -24,6 +28,7 @@ enum Message {
 struct Prefetched {
     rx: Option<Receiver<Message>>,
     handle: Option<JoinHandle<()>>,
+    counters: Option<Arc<StageCounters>>,
     finished: bool,
 }
 
@@ -35,8 +40,14 @@ impl Iterator for Prefetched {
             return None;
         }
         let rx = self.rx.as_ref()?;
-        match rx.recv() {
-            Ok(Message::Item(item)) => Some(item),
+        let start = Instant::now();
+        let message = rx.recv();
+        if let Some(c) = &self.counters {
+            c.add_wait(start.elapsed());
+        }
+        match message {
+            // The reservation is released here: the element leaves the queue.
+            Ok(Message::Item(item, _reservation)) => Some(item),
             Ok(Message::End) => {
                 self.finished = true;
                 None
@@ -62,6 +73,10 @@ impl Drop for Prefetched {
 }
 
 impl Node for PrefetchNode {
+    fn name(&self) -> &'static str {
+        "prefetch"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         self.input.spec()
     }
@@ -70,31 +85,55 @@ impl Node for PrefetchNode {
         self.input.cardinality()
     }
 
+    fn is_random_access(&self) -> bool {
+        false
+    }
+
     fn open(&self, ctx: &Context) -> Result<Stream> {
         let input = self.input.open(ctx)?.into_elements();
         let (tx, rx) = bounded(self.buffer_size);
+        let budget = ctx.runtime.budget.clone();
+        let counters = ctx.stage.clone();
+        let producer_counters = counters.clone();
         let handle = std::thread::Builder::new()
             .name("slicestream-prefetch".into())
             .spawn(move || {
+                let _live = WorkerGuard::new();
                 for item in input {
+                    let start = Instant::now();
+                    let reservation = match &item {
+                        Ok(e) => match budget.reserve(e.nbytes()) {
+                            Ok(r) => Some(r),
+                            Err(err) => {
+                                let _ =
+                                    tx.send(Message::Item(Err(err.with_stage("prefetch")), None));
+                                return;
+                            }
+                        },
+                        Err(_) => None,
+                    };
                     let failed = item.is_err();
-                    if tx.send(Message::Item(item)).is_err() {
-                        return;
+                    let sent = tx.send(Message::Item(item, reservation));
+                    if let Some(c) = &producer_counters {
+                        c.add_wait(start.elapsed());
                     }
-                    if failed {
+                    if sent.is_err() || failed {
                         return;
                     }
                 }
                 let _ = tx.send(Message::End);
             })
             .map_err(|e| {
-                Error::new(ErrorKind::Disconnected("cannot start the prefetch thread".into()))
-                    .with_source(e)
-                    .with_stage("prefetch")
+                Error::new(ErrorKind::Disconnected(
+                    "cannot start the prefetch thread".into(),
+                ))
+                .with_source(e)
+                .with_stage("prefetch")
             })?;
         Ok(Stream::Elements(Box::new(Prefetched {
             rx: Some(rx),
             handle: Some(handle),
+            counters,
             finished: false,
         })))
     }
@@ -102,9 +141,11 @@ impl Node for PrefetchNode {
 
 impl Dataset {
     /// Produces elements on a separate thread, up to `buffer_size` ahead of the consumer
-    /// (tf.data's `prefetch`). Dropping the iteration stops and joins the thread.
+    /// (tf.data's `prefetch`). Queued elements count against the memory budget
+    /// ([`crate::runtime::Options::with_memory_budget`]). Dropping the iteration stops and joins the
+    /// thread.
     pub fn prefetch(&self, buffer_size: usize) -> Dataset {
-        Dataset::from_node(PrefetchNode {
+        self.derive(PrefetchNode {
             input: self.node().clone(),
             buffer_size,
         })

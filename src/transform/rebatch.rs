@@ -16,9 +16,14 @@ struct RebatchNode {
 }
 
 impl Node for RebatchNode {
+    fn name(&self) -> &'static str {
+        "rebatch"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         let first = self.batch_sizes[0];
-        let fixed = (self.drop_remainder && self.batch_sizes.iter().all(|&b| b == first)).then_some(first);
+        let fixed =
+            (self.drop_remainder && self.batch_sizes.iter().all(|&b| b == first)).then_some(first);
         self.input
             .spec()?
             .map_components(|s| Ok(s.unbatched()?.batched(fixed)))
@@ -55,7 +60,10 @@ impl Node for RebatchNode {
             index += 1;
             let take = want.min(rows.len());
             let picked: Vec<Element> = rows.drain(..take).collect();
-            Some(stack_elements(&picked).map_err(|e| e.with_stage("rebatch").with_element(index - 1)))
+            Some(
+                stack_elements(&picked)
+                    .map_err(|e| e.with_stage("rebatch").with_element(index - 1)),
+            )
         }));
         Ok(Stream::Elements(stream))
     }
@@ -76,9 +84,12 @@ impl Dataset {
         }
         let spec = self.element_spec()?;
         if spec.components().iter().any(|s| s.rank() == 0) {
-            return Err(Error::invalid_argument("Cannot rebatch an input with scalar components.").with_stage("rebatch"));
+            return Err(
+                Error::invalid_argument("Cannot rebatch an input with scalar components.")
+                    .with_stage("rebatch"),
+            );
         }
-        Ok(Dataset::from_node(RebatchNode {
+        Ok(self.derive(RebatchNode {
             input: self.node().clone(),
             batch_sizes,
             drop_remainder,

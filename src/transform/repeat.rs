@@ -13,6 +13,10 @@ struct RepeatNode {
 }
 
 impl Node for RepeatNode {
+    fn name(&self) -> &'static str {
+        "repeat"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         self.input.spec()
     }
@@ -30,6 +34,10 @@ impl Node for RepeatNode {
                 other => other,
             },
         }
+    }
+
+    fn is_random_access(&self) -> bool {
+        self.input.is_random_access()
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
@@ -58,7 +66,10 @@ impl Node for RepeatNode {
             }};
         }
         Ok(match first {
-            Stream::Indexed { source, mut indices } => {
+            Stream::Indexed {
+                source,
+                mut indices,
+            } => {
                 let src = source.clone();
                 Stream::Indexed {
                     source,
@@ -68,9 +79,10 @@ impl Node for RepeatNode {
                             return Some(i);
                         }
                         match next_rep!() {
-                            Ok(Stream::Indexed { source, indices: next }) if Arc::ptr_eq(&source, &src) => {
-                                indices = next
-                            }
+                            Ok(Stream::Indexed {
+                                source,
+                                indices: next,
+                            }) if Arc::ptr_eq(&source, &src) => indices = next,
                             Ok(_) => {
                                 return Some(Err(Error::incompatible(
                                     "repeat: the input changed its source between repetitions",
@@ -82,16 +94,18 @@ impl Node for RepeatNode {
                     })),
                 }
             }
-            Stream::Elements(mut elements) => Stream::Elements(Box::new(std::iter::from_fn(move || loop {
-                if let Some(e) = elements.next() {
-                    yielded_this_rep = true;
-                    return Some(e);
-                }
-                match next_rep!() {
-                    Ok(next) => elements = next.into_elements(),
-                    Err(e) => return Some(Err(e)),
-                }
-            }))),
+            Stream::Elements(mut elements) => {
+                Stream::Elements(Box::new(std::iter::from_fn(move || loop {
+                    if let Some(e) = elements.next() {
+                        yielded_this_rep = true;
+                        return Some(e);
+                    }
+                    match next_rep!() {
+                        Ok(next) => elements = next.into_elements(),
+                        Err(e) => return Some(Err(e)),
+                    }
+                })))
+            }
         })
     }
 }
@@ -100,7 +114,7 @@ impl Dataset {
     /// The dataset `count` times (tf.data's `repeat(count)`). Each repetition is a new epoch of the
     /// input, so a shuffle with `reshuffle_each_iteration` gives a new order each time.
     pub fn repeat(&self, count: u64) -> Dataset {
-        Dataset::from_node(RepeatNode {
+        self.derive(RepeatNode {
             input: self.node().clone(),
             count: Some(count),
         })
@@ -108,7 +122,7 @@ impl Dataset {
 
     /// The dataset forever (tf.data's `repeat()`); an empty input gives an empty dataset.
     pub fn repeat_forever(&self) -> Dataset {
-        Dataset::from_node(RepeatNode {
+        self.derive(RepeatNode {
             input: self.node().clone(),
             count: None,
         })

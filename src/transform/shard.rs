@@ -29,6 +29,10 @@ fn every_nth<T: Send + 'static>(
 }
 
 impl Node for ShardNode {
+    fn name(&self) -> &'static str {
+        "shard"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         self.input.spec()
     }
@@ -40,6 +44,10 @@ impl Node for ShardNode {
             ),
             other => other,
         }
+    }
+
+    fn is_random_access(&self) -> bool {
+        self.input.is_random_access()
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
@@ -58,7 +66,10 @@ impl Dataset {
     /// Errors when `num_shards` is 0 or `index >= num_shards`.
     pub fn shard(&self, num_shards: u64, index: u64) -> Result<Dataset> {
         if num_shards == 0 {
-            return Err(Error::invalid_argument("Number of shards must be greater than zero (currently num_shards = 0).").with_stage("shard"));
+            return Err(Error::invalid_argument(
+                "Number of shards must be greater than zero (currently num_shards = 0).",
+            )
+            .with_stage("shard"));
         }
         if index >= num_shards {
             return Err(Error::invalid_argument(format!(
@@ -67,7 +78,7 @@ impl Dataset {
             ))
             .with_stage("shard"));
         }
-        Ok(Dataset::from_node(ShardNode {
+        Ok(self.derive(ShardNode {
             input: self.node().clone(),
             num_shards,
             index,

@@ -7,8 +7,9 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::dataset::stream::mix;
 use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
-use crate::element::ElementSpec;
+use crate::element::{Element, ElementSpec};
 use crate::error::{Error, Result};
+use crate::runtime::{MemoryBudget, Reservation};
 
 struct ShuffleNode {
     input: Arc<dyn Node>,
@@ -19,36 +20,74 @@ struct ShuffleNode {
 
 /// Buffered shuffle of any stream of results: fill a buffer, then repeatedly emit a random slot and
 /// refill it from the input. Errors pass through at once.
+///
+/// With a budget, each buffered item holds `bytes_of(item)` bytes of it; when the budget is full the
+/// buffer stops growing (it shuffles over fewer items) rather than wait for itself.
+/// A budget and how many bytes an item holds in it.
+type Budgeted<T> = Option<(Arc<MemoryBudget>, fn(&T) -> usize)>;
+
 fn shuffle_stream<T: Send + 'static>(
     mut input: Box<dyn Iterator<Item = Result<T>> + Send>,
     buffer_size: usize,
     mut rng: ChaCha8Rng,
+    budget: Budgeted<T>,
 ) -> Box<dyn Iterator<Item = Result<T>> + Send> {
-    let mut buffer: Vec<T> = Vec::with_capacity(buffer_size.min(1 << 20));
+    let mut buffer: Vec<(T, Option<Reservation>)> = Vec::with_capacity(buffer_size.min(1 << 20));
     let mut exhausted = false;
+    let mut pending: Option<T> = None;
     Box::new(std::iter::from_fn(move || {
         while !exhausted && buffer.len() < buffer_size {
-            match input.next() {
-                Some(Ok(x)) => buffer.push(x),
-                Some(Err(e)) => return Some(Err(e)),
-                None => exhausted = true,
-            }
+            let x = match pending.take() {
+                Some(x) => x,
+                None => match input.next() {
+                    Some(Ok(x)) => x,
+                    Some(Err(e)) => return Some(Err(e)),
+                    None => {
+                        exhausted = true;
+                        break;
+                    }
+                },
+            };
+            let reservation = match &budget {
+                None => None,
+                Some((b, bytes_of)) => match b.try_reserve(bytes_of(&x)) {
+                    Ok(Some(r)) => Some(r),
+                    Ok(None) if !buffer.is_empty() => {
+                        pending = Some(x);
+                        break;
+                    }
+                    Ok(None) => match b.reserve(bytes_of(&x)) {
+                        Ok(r) => Some(r),
+                        Err(e) => return Some(Err(e.with_stage("shuffle"))),
+                    },
+                    Err(e) => return Some(Err(e.with_stage("shuffle"))),
+                },
+            };
+            buffer.push((x, reservation));
         }
         if buffer.is_empty() {
-            return None;
+            return pending.take().map(Ok);
         }
         let j = rng.random_range(0..buffer.len());
-        Some(Ok(buffer.swap_remove(j)))
+        Some(Ok(buffer.swap_remove(j).0))
     }))
 }
 
 impl Node for ShuffleNode {
+    fn name(&self) -> &'static str {
+        "shuffle"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         self.input.spec()
     }
 
     fn cardinality(&self) -> Cardinality {
         self.input.cardinality()
+    }
+
+    fn is_random_access(&self) -> bool {
+        self.input.is_random_access()
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
@@ -58,9 +97,18 @@ impl Node for ShuffleNode {
             self.seed
         };
         let size = self.buffer_size;
+        let budget = ctx.runtime.budget.clone();
         Ok(self.input.open(ctx)?.map_parts(
-            |indices| shuffle_stream(indices, size, ChaCha8Rng::seed_from_u64(seed)),
-            |elements| shuffle_stream(elements, size, ChaCha8Rng::seed_from_u64(seed)),
+            |indices| shuffle_stream(indices, size, ChaCha8Rng::seed_from_u64(seed), None),
+            |elements| {
+                let bytes_of: fn(&Element) -> usize = Element::nbytes;
+                shuffle_stream(
+                    elements,
+                    size,
+                    ChaCha8Rng::seed_from_u64(seed),
+                    Some((budget, bytes_of)),
+                )
+            },
         ))
     }
 }
@@ -77,11 +125,19 @@ impl Dataset {
     /// one gather each.
     ///
     /// Errors when `buffer_size` is 0.
-    pub fn shuffle(&self, buffer_size: usize, seed: Option<u64>, reshuffle_each_iteration: bool) -> Result<Dataset> {
+    pub fn shuffle(
+        &self,
+        buffer_size: usize,
+        seed: Option<u64>,
+        reshuffle_each_iteration: bool,
+    ) -> Result<Dataset> {
         if buffer_size == 0 {
-            return Err(Error::invalid_argument("buffer_size must be greater than zero.").with_stage("shuffle"));
+            return Err(
+                Error::invalid_argument("buffer_size must be greater than zero.")
+                    .with_stage("shuffle"),
+            );
         }
-        Ok(Dataset::from_node(ShuffleNode {
+        Ok(self.derive(ShuffleNode {
             input: self.node().clone(),
             buffer_size,
             seed: seed.unwrap_or_else(rand::random),

@@ -32,6 +32,10 @@ where
 }
 
 impl Node for SkipNode {
+    fn name(&self) -> &'static str {
+        "skip"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         self.input.spec()
     }
@@ -41,6 +45,10 @@ impl Node for SkipNode {
             Cardinality::Finite(n) => Cardinality::Finite(n.saturating_sub(self.count)),
             other => other,
         }
+    }
+
+    fn is_random_access(&self) -> bool {
+        self.input.is_random_access()
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
@@ -59,7 +67,7 @@ impl Node for SkipNode {
 impl Dataset {
     /// Every element after the first `count` (tf.data's `skip`; `u64::MAX` skips all).
     pub fn skip(&self, count: u64) -> Dataset {
-        Dataset::from_node(SkipNode {
+        self.derive(SkipNode {
             input: self.node().clone(),
             count,
         })

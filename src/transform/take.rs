@@ -12,17 +12,26 @@ struct TakeNode {
 }
 
 impl Node for TakeNode {
+    fn name(&self) -> &'static str {
+        "take"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         self.input.spec()
     }
 
     fn cardinality(&self) -> Cardinality {
         match self.input.cardinality() {
-            Cardinality::Finite(n) => Cardinality::Finite(n.min(self.count)),
-            Cardinality::Infinite => Cardinality::Finite(self.count),
-            Cardinality::Unknown if self.count == 0 => Cardinality::Finite(0),
+            // tf.data's rules: unknown stays unknown; `u64::MAX` means "all".
             Cardinality::Unknown => Cardinality::Unknown,
+            Cardinality::Infinite if self.count == u64::MAX => Cardinality::Infinite,
+            Cardinality::Infinite => Cardinality::Finite(self.count),
+            Cardinality::Finite(n) => Cardinality::Finite(n.min(self.count)),
         }
+    }
+
+    fn is_random_access(&self) -> bool {
+        self.input.is_random_access()
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
@@ -38,10 +47,11 @@ impl Node for TakeNode {
 }
 
 impl Dataset {
-    /// The first `count` elements (all of them when there are fewer; tf.data's `take`). The input is
+    /// The first `count` elements (all of them when there are fewer, `u64::MAX` for all; tf.data's
+    /// `take`). The input is
     /// not read past them, and stages before it stop when the iteration is dropped.
     pub fn take(&self, count: u64) -> Dataset {
-        Dataset::from_node(TakeNode {
+        self.derive(TakeNode {
             input: self.node().clone(),
             count,
         })

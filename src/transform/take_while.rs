@@ -14,15 +14,16 @@ struct TakeWhileNode {
 }
 
 impl Node for TakeWhileNode {
+    fn name(&self) -> &'static str {
+        "take_while"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         self.input.spec()
     }
 
     fn cardinality(&self) -> Cardinality {
-        match self.input.cardinality() {
-            Cardinality::Finite(0) => Cardinality::Finite(0),
-            _ => Cardinality::Unknown,
-        }
+        Cardinality::Unknown
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
@@ -60,7 +61,7 @@ impl Dataset {
     where
         F: Fn(&Element) -> Result<bool> + Send + Sync + 'static,
     {
-        Dataset::from_node(TakeWhileNode {
+        self.derive(TakeWhileNode {
             input: self.node().clone(),
             predicate: Arc::new(predicate),
         })

@@ -15,10 +15,9 @@ struct UnbatchNode {
 pub(crate) fn split_rows(batch: &Element) -> Result<Vec<Element>> {
     let mut rows: Option<usize> = None;
     for (c, t) in batch.components().iter().enumerate() {
-        let n = *t
-            .shape()
-            .first()
-            .ok_or_else(|| Error::invalid_argument("Cannot unbatch an input with scalar components."))?;
+        let n = *t.shape().first().ok_or_else(|| {
+            Error::invalid_argument("Cannot unbatch an input with scalar components.")
+        })?;
         match rows {
             None => rows = Some(n),
             Some(r) if r != n => {
@@ -35,6 +34,10 @@ pub(crate) fn split_rows(batch: &Element) -> Result<Vec<Element>> {
 }
 
 impl Node for UnbatchNode {
+    fn name(&self) -> &'static str {
+        "unbatch"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
         self.input.spec()?.map_components(|s| s.unbatched())
     }
@@ -43,7 +46,11 @@ impl Node for UnbatchNode {
         let Ok(spec) = self.input.spec() else {
             return Cardinality::Unknown;
         };
-        let first: Vec<Option<usize>> = spec.components().iter().map(|s| s.shape.first().copied().flatten()).collect();
+        let first: Vec<Option<usize>> = spec
+            .components()
+            .iter()
+            .map(|s| s.shape.first().copied().flatten())
+            .collect();
         let known = match first.first() {
             Some(Some(d)) if first.iter().all(|f| *f == Some(*d)) => *d as u64,
             _ => return Cardinality::Unknown,
@@ -86,9 +93,12 @@ impl Dataset {
     pub fn unbatch(&self) -> Result<Dataset> {
         let spec = self.element_spec()?;
         if spec.components().iter().any(|s| s.rank() == 0) {
-            return Err(Error::invalid_argument("Cannot unbatch an input with scalar components.").with_stage("unbatch"));
+            return Err(
+                Error::invalid_argument("Cannot unbatch an input with scalar components.")
+                    .with_stage("unbatch"),
+            );
         }
-        Ok(Dataset::from_node(UnbatchNode {
+        Ok(self.derive(UnbatchNode {
             input: self.node().clone(),
         }))
     }

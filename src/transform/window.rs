@@ -14,6 +14,7 @@ use crate::sources::tensor_slices::Elements as HeldElements;
 /// elements. Turn them back into elements with [`Windows::flat_map`], e.g. `w.batch(size, false)`.
 #[derive(Clone)]
 pub struct Windows {
+    origin: Dataset,
     input: Arc<dyn Node>,
     size: usize,
     shift: usize,
@@ -88,7 +89,8 @@ impl Windows {
     pub fn cardinality(&self) -> Cardinality {
         match self.input.cardinality() {
             Cardinality::Finite(n) => {
-                let (size, shift, stride) = (self.size as u64, self.shift as u64, self.stride as u64);
+                let (size, shift, stride) =
+                    (self.size as u64, self.shift as u64, self.stride as u64);
                 if self.drop_remainder {
                     let span = (size - 1) * stride + 1;
                     Cardinality::Finite(if n < span { 0 } else { (n - span) / shift + 1 })
@@ -108,9 +110,15 @@ impl Windows {
     /// One epoch of windows, each a dataset.
     pub fn iter(&self) -> Result<impl Iterator<Item = Result<Dataset>> + Send> {
         let spec = self.input.spec()?;
-        let input = self.input.open(&Context { epoch: 0 })?.into_elements();
-        Ok(window_stream(input, self.size, self.shift, self.stride, self.drop_remainder)
-            .map(move |w| w.map(|w| window_dataset(w, &spec))))
+        let input = self.input.open(&Context::detached(0))?.into_elements();
+        Ok(window_stream(
+            input,
+            self.size,
+            self.shift,
+            self.stride,
+            self.drop_remainder,
+        )
+        .map(move |w| w.map(|w| window_dataset(w, &spec))))
     }
 
     /// Maps each window to a dataset with `f` and yields their elements in turn (tf.data's
@@ -121,7 +129,9 @@ impl Windows {
         F: Fn(Dataset) -> Result<Dataset> + Send + Sync + 'static,
     {
         let input_spec = self.input.spec()?;
-        let spec = call_user("flat_map", 0, || f(Dataset::empty(input_spec.clone()))?.element_spec())?;
+        let spec = call_user("flat_map", 0, || {
+            f(Dataset::empty(input_spec.clone()))?.element_spec()
+        })?;
         let f = Arc::new(f);
         let me = self.clone();
         let datasets: Arc<DatasetsFn> = Arc::new(move |ctx: &Context| {
@@ -130,15 +140,17 @@ impl Windows {
             let spec = input_spec.clone();
             let mut index = 0u64;
             Ok(Box::new(
-                window_stream(input, me.size, me.shift, me.stride, me.drop_remainder).map(move |w| {
-                    let i = index;
-                    index += 1;
-                    let ds = window_dataset(w?, &spec);
-                    call_user("flat_map", i, || f(ds))
-                }),
+                window_stream(input, me.size, me.shift, me.stride, me.drop_remainder).map(
+                    move |w| {
+                        let i = index;
+                        index += 1;
+                        let ds = window_dataset(w?, &spec);
+                        call_user("flat_map", i, || f(ds))
+                    },
+                ),
             ))
         });
-        Ok(Dataset::from_node(FlatMapNode {
+        Ok(self.origin.derive(FlatMapNode {
             datasets,
             spec: Arc::new(move || Ok(spec.clone())),
             cached: OnceLock::new(),
@@ -156,14 +168,24 @@ impl Dataset {
     /// at the end are shorter unless `drop_remainder`.
     ///
     /// Errors when `size`, `shift` or `stride` is 0.
-    pub fn window(&self, size: usize, shift: Option<usize>, stride: usize, drop_remainder: bool) -> Result<Windows> {
+    pub fn window(
+        &self,
+        size: usize,
+        shift: Option<usize>,
+        stride: usize,
+        drop_remainder: bool,
+    ) -> Result<Windows> {
         let shift = shift.unwrap_or(size);
         for (name, v) in [("size", size), ("shift", shift), ("stride", stride)] {
             if v == 0 {
-                return Err(Error::invalid_argument(format!("Window {name} must be greater than zero, but got 0.")).with_stage("window"));
+                return Err(Error::invalid_argument(format!(
+                    "Window {name} must be greater than zero, but got 0."
+                ))
+                .with_stage("window"));
             }
         }
         Ok(Windows {
+            origin: self.clone(),
             input: self.node().clone(),
             size,
             shift,

@@ -21,8 +21,16 @@ fn nest(names: &Option<Vec<String>>, parts: Vec<Element>) -> Element {
 }
 
 impl Node for ZipNode {
+    fn name(&self) -> &'static str {
+        "zip"
+    }
+
     fn spec(&self) -> Result<ElementSpec> {
-        let specs: Vec<ElementSpec> = self.inputs.iter().map(|n| n.spec()).collect::<Result<_>>()?;
+        let specs: Vec<ElementSpec> = self
+            .inputs
+            .iter()
+            .map(|n| n.spec())
+            .collect::<Result<_>>()?;
         let structure = match &self.names {
             None => Structure::Tuple(specs.iter().map(|s| s.structure().clone()).collect()),
             Some(names) => Structure::Dict(
@@ -33,7 +41,10 @@ impl Node for ZipNode {
                     .collect(),
             ),
         };
-        let components = specs.iter().flat_map(|s| s.components().iter().cloned()).collect();
+        let components = specs
+            .iter()
+            .flat_map(|s| s.components().iter().cloned())
+            .collect();
         ElementSpec::new(structure, components)
     }
 
@@ -82,7 +93,7 @@ impl Dataset {
         if datasets.is_empty() {
             return Err(Error::invalid_argument("zip needs at least one dataset").with_stage("zip"));
         }
-        Ok(Dataset::from_node(ZipNode {
+        Ok(datasets[0].derive(ZipNode {
             inputs: datasets.iter().map(|d| d.node().clone()).collect(),
             names: None,
         }))
@@ -94,15 +105,21 @@ impl Dataset {
         if datasets.is_empty() {
             return Err(Error::invalid_argument("zip needs at least one dataset").with_stage("zip"));
         }
-        let (names, inputs): (Vec<String>, Vec<Arc<dyn Node>>) =
-            datasets.into_iter().map(|(k, d)| (k.into(), d.node().clone())).unzip();
+        let first = datasets[0].1.clone();
+        let (names, inputs): (Vec<String>, Vec<Arc<dyn Node>>) = datasets
+            .into_iter()
+            .map(|(k, d)| (k.into(), d.node().clone()))
+            .unzip();
         let mut sorted = names.clone();
         sorted.sort();
         sorted.dedup();
         if sorted.len() != names.len() {
-            return Err(Error::invalid_argument(format!("zip_dict names repeat: {names:?}")).with_stage("zip"));
+            return Err(
+                Error::invalid_argument(format!("zip_dict names repeat: {names:?}"))
+                    .with_stage("zip"),
+            );
         }
-        Ok(Dataset::from_node(ZipNode {
+        Ok(first.derive(ZipNode {
             inputs,
             names: Some(names),
         }))

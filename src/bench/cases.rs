@@ -1,0 +1,288 @@
+//! The throughput cases, the same work as the peer benchmark (`tf_bench.py`): x: f32[N, 784] and
+//! y: i64, batch 256, each case one full pass, timed over several runs.
+
+use std::time::Instant;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::memory::PeakSampler;
+use crate::error::{Error, Result};
+use crate::runtime::PipelineStats;
+use crate::transform::{MapOptions, ParallelCalls};
+use crate::{Dataset, Element, Tensor};
+
+/// Width of x's rows.
+pub const D: usize = 784;
+/// Batch size of every case.
+pub const BATCH: usize = 256;
+
+/// The benchmark's data: `x: f32[n, 784]` uniform in [0, 1) and `y: i64` in 0..10, seeded.
+pub struct XY {
+    /// Rows of features.
+    pub x: Tensor,
+    /// Labels.
+    pub y: Tensor,
+}
+
+impl XY {
+    /// `n` rows made from `seed`.
+    pub fn synthetic(n: usize, seed: u64) -> Result<Self> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let x: Vec<f32> = (0..n * D).map(|_| rng.random::<f32>()).collect();
+        let y: Vec<i64> = (0..n).map(|_| rng.random_range(0..10)).collect();
+        Ok(XY {
+            x: Tensor::from_vec(vec![n, D], x)?,
+            y: Tensor::from_vec1(y),
+        })
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.x.shape()[0]
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn dataset(&self) -> Result<Dataset> {
+        Dataset::from_tensor_slices(Element::tuple(vec![self.x.clone(), self.y.clone()]))
+    }
+}
+
+/// What one case measured (medians over the runs).
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// The case's name.
+    pub case: String,
+    /// What it runs.
+    pub description: String,
+    /// Elements per pass.
+    pub elements: u64,
+    /// Bytes of x per pass (what GB/s counts).
+    pub bytes: u64,
+    /// Median seconds per pass.
+    pub seconds: f64,
+    /// Every run's seconds.
+    pub runs: Vec<f64>,
+    /// Peak anonymous RSS during the runs above the level before them, in MiB.
+    pub peak_anon_mib: f64,
+    /// The last run's pipeline stats.
+    pub stats: Option<PipelineStats>,
+}
+
+impl CaseResult {
+    /// Elements per second (median).
+    pub fn elements_per_s(&self) -> f64 {
+        self.elements as f64 / self.seconds
+    }
+
+    /// GB (1e9 bytes) of x per second (median).
+    pub fn gb_per_s(&self) -> f64 {
+        self.bytes as f64 / self.seconds / 1e9
+    }
+}
+
+/// The names of the cases, in order.
+pub const CASES: &[&str] = &[
+    "batch",
+    "shuffle_batch_prefetch",
+    "indexed_shuffle_batch",
+    "map_batch",
+    "map_batch_vectorized",
+    "shuffle_map_batch_prefetch",
+    "per_element",
+    "padded_batch",
+    "generator_shuffle_batch",
+    "generator_big_shuffle_batch",
+    "generator_big_shuffle_batch_budget64",
+];
+
+/// Rows of the 2 GiB generator cases.
+const GENERATOR_ROWS: usize = (2usize << 30) / (D * 4);
+
+/// 2 GiB of `(x: f32[784], y: i64)` elements made one by one by a generator (as a stream, never all
+/// in memory).
+fn generator_dataset() -> Result<Dataset> {
+    use crate::element::{ElementSpec, Structure, TensorSpec};
+    use crate::tensor::DType;
+    let spec = ElementSpec::new(
+        Structure::tuple_of_tensors(2),
+        vec![
+            TensorSpec::new(DType::F32, &[D]),
+            TensorSpec::new(DType::I64, &[]),
+        ],
+    )?;
+    Ok(Dataset::from_generator(spec, || {
+        (0..GENERATOR_ROWS).map(|i| {
+            let x: Vec<f32> = (0..D).map(|j| ((i + j) % 251) as f32 / 251.0).collect();
+            Ok(Element::tuple(vec![
+                Tensor::from_vec1(x),
+                Tensor::scalar((i % 10) as i64),
+            ]))
+        })
+    }))
+}
+
+/// x * 2 on one element `(x, y)`.
+fn double_x(e: Element) -> Result<Element> {
+    let parts = e.into_components();
+    let x = parts[0].view::<f32>()?.mapv(|v| v * 2.0);
+    Ok(Element::tuple(vec![Tensor::from(x), parts[1].clone()]))
+}
+
+/// Consumes a batch as a user would: views of both parts (`.numpy()`), returning its size.
+fn consume(batch: &Element) -> Result<usize> {
+    let x = batch.view::<f32>("0")?;
+    let y = batch.view::<i64>("1")?;
+    if x.shape()[0] != y.len() {
+        return Err(Error::incompatible("x and y batch sizes differ"));
+    }
+    Ok(y.len())
+}
+
+/// One pass over `ds`, counting elements (rows of batches); returns the count and the stats.
+fn pass(ds: &Dataset, batched: bool) -> Result<(u64, PipelineStats)> {
+    let mut it = ds.iter();
+    let mut n = 0u64;
+    for b in it.by_ref() {
+        let b = b?;
+        n += if batched { consume(&b)? as u64 } else { 1 };
+    }
+    Ok((n, it.stats()))
+}
+
+/// 100,000 int32 sequences of lengths uniform in 1..=64, seeded.
+pub fn sequences(seed: u64) -> Result<Vec<Element>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..100_000)
+        .map(|_| {
+            let len = rng.random_range(1..=64usize);
+            let v: Vec<i32> = (0..len).map(|_| rng.random_range(0..1000)).collect();
+            Ok(Element::single(Tensor::from_vec1(v)))
+        })
+        .collect()
+}
+
+/// Runs case `name` `reps` times (after one warm-up run) and reports the medians.
+pub fn run_case(name: &str, data: &XY, reps: usize) -> Result<CaseResult> {
+    let n = data.len();
+    let row_bytes = (D * 4) as u64;
+    let parallel = MapOptions::default().with_num_parallel_calls(ParallelCalls::Autotune);
+    let (description, ds, batched, elements): (&str, Dataset, bool, u64) = match name {
+        "batch" => ("from_tensor_slices((x, y)).batch(256) -> ndarray views", data.dataset()?.batch(BATCH, false)?, true, n as u64),
+        "shuffle_batch_prefetch" => (
+            "from_tensor_slices((x, y)).shuffle(10000, seed 1).batch(256).prefetch(2)",
+            data.dataset()?.shuffle(10_000, Some(1), true)?.batch(BATCH, false)?.prefetch(2),
+            true,
+            n as u64,
+        ),
+        "indexed_shuffle_batch" => (
+            "from_tensor_slices((x, y)).global_shuffle(seed 1).batch(256)",
+            data.dataset()?.global_shuffle(Some(1), true)?.batch(BATCH, false)?,
+            true,
+            n as u64,
+        ),
+        "map_batch" => (
+            "from_tensor_slices((x, y)).map(x*2, parallel autotune, deterministic).batch(256)",
+            data.dataset()?.map_with(parallel.clone(), double_x).batch(BATCH, false)?,
+            true,
+            n as u64,
+        ),
+        "map_batch_vectorized" => (
+            "from_tensor_slices((x, y)).batch(256).map_batch(x*2)",
+            data.dataset()?.batch(BATCH, false)?.map_batch(double_x),
+            true,
+            n as u64,
+        ),
+        "shuffle_map_batch_prefetch" => (
+            "from_tensor_slices((x, y)).shuffle(10000, seed 1).map(x*2, autotune).batch(256).prefetch(2)",
+            data.dataset()?
+                .shuffle(10_000, Some(1), true)?
+                .map_with(parallel.clone(), double_x)
+                .batch(BATCH, false)?
+                .prefetch(2),
+            true,
+            n as u64,
+        ),
+        "per_element" => {
+            let m = n.min(100_000);
+            (
+                "from_tensor_slices((x, y)) unbatched, views of both parts",
+                data.dataset()?.take(m as u64),
+                false,
+                m as u64,
+            )
+        }
+        "padded_batch" => (
+            "100,000 int32 sequences (lengths 1..64) .padded_batch(64)",
+            Dataset::from_elements(sequences(2)?)?.padded_batch(64, None, None, false)?,
+            false,
+            1563,
+        ),
+        "generator_shuffle_batch" => (
+            "from_generator(2 GiB of (f32[784], i64)).shuffle(10000).batch(256)",
+            generator_dataset()?.shuffle(10_000, Some(1), true)?.batch(BATCH, false)?,
+            true,
+            GENERATOR_ROWS as u64,
+        ),
+        "generator_big_shuffle_batch" => (
+            "from_generator(2 GiB of (f32[784], i64)).shuffle(50000).batch(256): a 150 MiB buffer",
+            generator_dataset()?.shuffle(50_000, Some(1), true)?.batch(BATCH, false)?,
+            true,
+            GENERATOR_ROWS as u64,
+        ),
+        "generator_big_shuffle_batch_budget64" => (
+            "the same with Options::with_memory_budget(64 MiB): the buffer shrinks to fit",
+            generator_dataset()?
+                .shuffle(50_000, Some(1), true)?
+                .batch(BATCH, false)?
+                .with_options(crate::runtime::Options::default().with_memory_budget(64 << 20)),
+            true,
+            GENERATOR_ROWS as u64,
+        ),
+        other => {
+            return Err(Error::invalid_argument(format!(
+                "unknown case {other:?}; the cases are {}",
+                CASES.join(", ")
+            )))
+        }
+    };
+    let per_element_bytes = if name == "padded_batch" { 0 } else { row_bytes };
+    let base = super::memory::rss_anon_bytes();
+    let sampler = PeakSampler::start();
+    pass(&ds, batched)?; // warm-up
+    let mut runs = Vec::with_capacity(reps);
+    let mut stats = None;
+    for _ in 0..reps.max(1) {
+        let start = Instant::now();
+        let (count, s) = pass(&ds, batched)?;
+        runs.push(start.elapsed().as_secs_f64());
+        if count != elements {
+            return Err(Error::incompatible(format!(
+                "case {name}: {count} elements, expected {elements}"
+            )));
+        }
+        stats = Some(s);
+    }
+    let peak = sampler.finish();
+    let mut sorted = runs.clone();
+    sorted.sort_by(f64::total_cmp);
+    let (elements, bytes) = if name == "padded_batch" {
+        (100_000, 0)
+    } else {
+        (elements, elements * per_element_bytes)
+    };
+    Ok(CaseResult {
+        case: name.to_string(),
+        description: description.to_string(),
+        elements,
+        bytes,
+        seconds: sorted[sorted.len() / 2],
+        runs,
+        peak_anon_mib: peak.saturating_sub(base) as f64 / (1 << 20) as f64,
+        stats,
+    })
+}

@@ -1,1 +1,0 @@
-//! NPY and NPZ files (numpy's format): memory-mapped reading and streaming writing.

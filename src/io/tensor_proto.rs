@@ -1,1 +1,0 @@
-//! TensorFlow's `TensorProto`: tensors to and from its wire format (`tf.make_tensor_proto` / `tf.make_ndarray`).

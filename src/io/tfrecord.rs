@@ -1,1 +1,0 @@
-//! TFRecord files and `tf.train.Example` records, byte-compatible with TensorFlow.

@@ -1,0 +1,279 @@
+//! The parallel engine of `map` and `map_batch`: chunks of elements run on the pipeline's pool,
+//! results reassembled in input order by sequence number (or taken as they finish).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_channel::{unbounded, Receiver, Sender};
+
+use super::map::MapFn;
+use crate::dataset::{Context, Elements};
+use crate::element::{Element, ElementSpec};
+use crate::error::{Error, ErrorKind, Result};
+use crate::runtime::stats::StageCounters;
+use crate::runtime::{MemoryBudget, Reservation};
+
+/// What a map does to one element (shared by the sequential and the parallel paths).
+pub(crate) struct Work {
+    pub(crate) f: Arc<MapFn>,
+    pub(crate) stage: &'static str,
+    pub(crate) keep_batch_size: bool,
+    pub(crate) declared: Option<ElementSpec>,
+}
+
+/// The results of one chunk, in input order.
+struct Chunk {
+    seq: u64,
+    results: Vec<Result<Element>>,
+    reservation: Option<Reservation>,
+}
+
+/// Sends its chunk exactly once, even if the task unwinds: the consumer never waits for a chunk
+/// that will not come.
+struct SendOnDrop {
+    tx: Sender<Chunk>,
+    chunk: Option<Chunk>,
+    stage: &'static str,
+}
+
+impl Drop for SendOnDrop {
+    fn drop(&mut self) {
+        if let Some(mut chunk) = self.chunk.take() {
+            if std::thread::panicking() {
+                chunk.results.push(Err(Error::new(ErrorKind::Disconnected(
+                    "a worker of the pool panicked".into(),
+                ))
+                .with_stage(self.stage)));
+            }
+            let _ = self.tx.send(chunk);
+        }
+    }
+}
+
+pub(crate) struct ParallelMap {
+    input: Elements,
+    input_done: bool,
+    work: Arc<Work>,
+    epoch: u64,
+    pool: Arc<rayon::ThreadPool>,
+    budget: Arc<MemoryBudget>,
+    counters: Option<Arc<StageCounters>>,
+    /// Set after an error or on drop: queued chunks skip their work.
+    stop: Arc<AtomicBool>,
+    chunk_size: usize,
+    max_in_flight: usize,
+    deterministic: bool,
+    tx: Sender<Chunk>,
+    rx: Receiver<Chunk>,
+    in_flight: usize,
+    next_index: u64,
+    next_seq: u64,
+    next_out: u64,
+    reorder: BTreeMap<u64, Chunk>,
+    /// Elements pulled from the input that did not fit the budget yet.
+    stash: Option<(Vec<Result<Element>>, usize)>,
+    ready: VecDeque<Result<Element>>,
+    ready_reservation: Option<Reservation>,
+    failed: bool,
+}
+
+impl ParallelMap {
+    pub(crate) fn new(
+        input: Elements,
+        work: Arc<Work>,
+        ctx: &Context,
+        calls: usize,
+        deterministic: bool,
+    ) -> Result<Self> {
+        let (tx, rx) = unbounded();
+        // Whole batches are one call each; single elements go in chunks so that the per-task cost of
+        // the pool is spread over several of them.
+        let chunk_size = if work.keep_batch_size { 1 } else { 16 };
+        Ok(ParallelMap {
+            input,
+            input_done: false,
+            work,
+            epoch: ctx.epoch,
+            pool: ctx.runtime.pool()?,
+            budget: ctx.runtime.budget.clone(),
+            counters: ctx.stage.clone(),
+            stop: Arc::new(AtomicBool::new(false)),
+            chunk_size,
+            max_in_flight: calls,
+            deterministic,
+            tx,
+            rx,
+            in_flight: 0,
+            next_index: 0,
+            next_seq: 0,
+            next_out: 0,
+            reorder: BTreeMap::new(),
+            stash: None,
+            ready: VecDeque::new(),
+            ready_reservation: None,
+            failed: false,
+        })
+    }
+
+    /// Pulls up to one chunk of input elements, with their bytes.
+    fn pull(&mut self) -> Option<(Vec<Result<Element>>, usize)> {
+        if let Some(s) = self.stash.take() {
+            return Some(s);
+        }
+        let mut items = Vec::with_capacity(self.chunk_size);
+        let mut bytes = 0;
+        while items.len() < self.chunk_size && !self.input_done {
+            match self.input.next() {
+                Some(Ok(e)) => {
+                    bytes += e.nbytes();
+                    items.push(Ok(e));
+                }
+                Some(Err(e)) => {
+                    items.push(Err(e));
+                    self.input_done = true;
+                }
+                None => self.input_done = true,
+            }
+        }
+        (!items.is_empty()).then_some((items, bytes))
+    }
+
+    /// Starts chunks until `max_in_flight` are running, the input ends, or the budget is full.
+    fn dispatch(&mut self) {
+        while self.in_flight < self.max_in_flight && !self.failed {
+            let Some((items, bytes)) = self.pull() else {
+                return;
+            };
+            // Reserve the chunk's bytes; when the budget is full and results are pending, consume
+            // first (they free it); with nothing pending, wait for the rest of the pipeline.
+            let reservation = match self.budget.try_reserve(bytes) {
+                Ok(Some(r)) => r,
+                Ok(None) if self.in_flight > 0 => {
+                    self.stash = Some((items, bytes));
+                    return;
+                }
+                Ok(None) => {
+                    let start = Instant::now();
+                    let r = self.budget.reserve(bytes);
+                    if let Some(c) = &self.counters {
+                        c.add_wait(start.elapsed());
+                    }
+                    match r {
+                        Ok(r) => r,
+                        Err(e) => {
+                            self.ready.push_back(Err(e.with_stage(self.work.stage)));
+                            self.failed = true;
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.ready.push_back(Err(e
+                        .with_stage(self.work.stage)
+                        .with_element(self.next_index)));
+                    self.failed = true;
+                    return;
+                }
+            };
+            self.spawn(items, reservation);
+        }
+    }
+
+    fn spawn(&mut self, items: Vec<Result<Element>>, reservation: Reservation) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let first_index = self.next_index;
+        self.next_index += items.len() as u64;
+        self.in_flight += 1;
+        let (work, stop, epoch) = (self.work.clone(), self.stop.clone(), self.epoch);
+        let mut guard = SendOnDrop {
+            tx: self.tx.clone(),
+            chunk: Some(Chunk {
+                seq,
+                results: Vec::with_capacity(items.len()),
+                reservation: Some(reservation),
+            }),
+            stage: self.work.stage,
+        };
+        self.pool.spawn(move || {
+            let Some(chunk) = guard.chunk.as_mut() else {
+                return;
+            };
+            for (k, item) in items.into_iter().enumerate() {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let result = item.and_then(|e| work.apply(epoch, first_index + k as u64, e));
+                let failed = result.is_err();
+                chunk.results.push(result);
+                if failed {
+                    stop.store(true, Ordering::Relaxed);
+                    break;
+                }
+            }
+            drop(guard);
+        });
+    }
+
+    /// The next finished chunk to hand out, waiting for it.
+    fn receive(&mut self) -> Option<Chunk> {
+        loop {
+            if self.deterministic {
+                if let Some(c) = self.reorder.remove(&self.next_out) {
+                    self.next_out += 1;
+                    return Some(c);
+                }
+            }
+            if self.in_flight == 0 {
+                return None;
+            }
+            let start = Instant::now();
+            let chunk = self.rx.recv().ok()?;
+            if let Some(c) = &self.counters {
+                c.add_wait(start.elapsed());
+            }
+            self.in_flight -= 1;
+            if !self.deterministic {
+                return Some(chunk);
+            }
+            self.reorder.insert(chunk.seq, chunk);
+        }
+    }
+}
+
+impl Iterator for ParallelMap {
+    type Item = Result<Element>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.ready.pop_front() {
+                if item.is_err() {
+                    self.failed = true;
+                    self.stop.store(true, Ordering::Relaxed);
+                    self.ready.clear();
+                }
+                return Some(item);
+            }
+            self.ready_reservation = None;
+            if self.failed {
+                return None;
+            }
+            self.dispatch();
+            if !self.ready.is_empty() {
+                continue;
+            }
+            let chunk = self.receive()?;
+            self.ready.extend(chunk.results);
+            self.ready_reservation = chunk.reservation;
+        }
+    }
+}
+
+impl Drop for ParallelMap {
+    fn drop(&mut self) {
+        // Queued chunks skip their work; running ones finish their current element.
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
