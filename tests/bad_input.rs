@@ -114,10 +114,11 @@ fn batch_size_zero() {
     let err = range(5).padded_batch(0, None, None, false).unwrap_err();
     assert!(is_invalid(&err), "{err:?}");
     assert_eq!(stage(&err), Some("padded_batch"));
+    // tf.data accepts a rebatch size of 0 (it yields empty batches); an empty list is an error.
     let err = range(5)
         .batch(2, false)
         .unwrap()
-        .rebatch(vec![2, 0], false)
+        .rebatch(vec![], false)
         .unwrap_err();
     assert!(is_invalid(&err), "{err:?}");
     assert_eq!(stage(&err), Some("rebatch"));
@@ -201,10 +202,34 @@ fn batching_elements_of_different_shapes() {
 
 #[test]
 fn unbatching_components_of_different_lengths() {
-    let ds = Dataset::from_tensors((vec![1i64, 2], vec![1.0f32, 2.0, 3.0]))
+    // Known leading dimensions that differ: an error at construction, as in tf.data.
+    let err = Dataset::from_tensors((vec![1i64, 2], vec![1.0f32, 2.0, 3.0]))
         .unwrap()
         .unbatch()
-        .unwrap();
+        .unwrap_err();
+    assert!(is_incompatible(&err), "{err:?}");
+    assert!(
+        err.message().contains("matching leading dimension"),
+        "{err}"
+    );
+    assert_eq!(stage(&err), Some("unbatch"));
+    // Unknown leading dimensions (after padded_batch... here a generator) that differ when iterated.
+    let spec = slicestream::ElementSpec::new(
+        slicestream::Structure::tuple_of_tensors(2),
+        vec![
+            slicestream::TensorSpec::with_unknown(slicestream::DType::I64, vec![None]),
+            slicestream::TensorSpec::with_unknown(slicestream::DType::F32, vec![None]),
+        ],
+    )
+    .unwrap();
+    let ds = Dataset::from_generator(spec, || {
+        std::iter::once(Ok(slicestream::Element::tuple(vec![
+            slicestream::Tensor::from_vec1(vec![1i64, 2]),
+            slicestream::Tensor::from_vec1(vec![1.0f32, 2.0, 3.0]),
+        ])))
+    })
+    .unbatch()
+    .unwrap();
     let err = error_after(&ds, 0);
     assert!(is_incompatible(&err), "{err:?}");
     assert!(err.message().contains("same batch size"), "{err}");

@@ -275,7 +275,10 @@ fn apply(built: Built, op: &Value, name: &str) -> Result<Built> {
                     .collect::<Result<Vec<_>>>()?,
                 v => vec![v.as_i64().ok_or_else(|| bad("batch_size must be an integer or a list"))?],
             };
-            let sizes = sizes.into_iter().map(|s| positive(s, "Batch size")).collect::<Result<_>>()?;
+            let sizes = sizes
+                .into_iter()
+                .map(|s| usize::try_from(s).map_err(|_| bad(format!("batch_size must not be negative, got {s}"))))
+                .collect::<Result<_>>()?;
             ds.rebatch(sizes, flag(op, "drop_remainder")?)?
         }
         "take" => ds.take(count(int(op, "count")?)),

@@ -117,7 +117,7 @@ pub(crate) fn tensor_from_scalars(
             let v = values
                 .iter()
                 .map(|x| {
-                    x.as_f64()
+                    number(x)
                         .map($conv)
                         .ok_or_else(|| bad(format!("{x} is not a number")))
                 })
@@ -159,6 +159,17 @@ pub(crate) fn tensor_from_scalars(
                 Tensor::from_byte_strings(shape, v)
             }
         }
+    }
+}
+
+/// A JSON number, or one of the strings `"nan"`, `"inf"`, `"-inf"` that stand for non-finite floats.
+fn number(x: &Value) -> Option<f64> {
+    match x.as_str() {
+        Some("nan" | "NaN") => Some(f64::NAN),
+        Some("inf" | "Infinity") => Some(f64::INFINITY),
+        Some("-inf" | "-Infinity") => Some(f64::NEG_INFINITY),
+        Some(_) => None,
+        None => x.as_f64(),
     }
 }
 

@@ -58,10 +58,31 @@ impl Domain for TensorSpec {
     fn dtype(&self) -> DType {
         self.dtype
     }
-    fn literal(_: &Expr, dtype: DType) -> Result<Self> {
+    fn literal(value: &Expr, dtype: DType) -> Result<Self> {
+        if matches!(value, Expr::Float(_)) && (dtype.is_integer() || dtype == DType::Bool) {
+            return Err(Error::incompatible(format!(
+                "a float literal cannot combine with a {dtype} tensor"
+            )));
+        }
+        if dtype.is_variable_width() {
+            return Err(Error::incompatible(format!(
+                "a number cannot combine with a {dtype} tensor"
+            )));
+        }
         Ok(TensorSpec::new(dtype, &[]))
     }
     fn binary(op: BinOp, a: &Self, b: &Self) -> Result<Self> {
+        if a.dtype.is_variable_width() || b.dtype.is_variable_width() {
+            return Err(Error::incompatible(format!(
+                "{op:?} is not defined for {} tensors",
+                a.dtype
+            )));
+        }
+        if a.dtype == DType::Bool && matches!(op, BinOp::Sub | BinOp::Div | BinOp::Mod) {
+            return Err(Error::incompatible(format!(
+                "{op:?} is not defined for bool tensors"
+            )));
+        }
         if a.dtype != b.dtype {
             return Err(Error::incompatible(format!(
                 "operands of {op:?} have dtypes {} and {}",
@@ -98,6 +119,14 @@ impl Domain for TensorSpec {
         Ok(a.clone())
     }
     fn fill(dims: &[(Self, Option<i64>)], value: &Self) -> Result<Self> {
+        if let Some((d, _)) = dims
+            .iter()
+            .find(|(d, _)| d.rank() != 0 || d.dtype.is_variable_width())
+        {
+            return Err(Error::incompatible(format!(
+                "fill: each dimension must be a number scalar, got {d}"
+            )));
+        }
         let shape = dims
             .iter()
             .map(|(_, lit)| lit.and_then(|v| usize::try_from(v).ok()))
@@ -105,7 +134,13 @@ impl Domain for TensorSpec {
         Ok(TensorSpec::with_unknown(value.dtype, shape))
     }
     fn call(name: &str, a: &Self) -> Result<Self> {
-        let dtype = cast_target(name)?.unwrap_or(DType::String);
+        // A cast between text and numbers fails when it runs, as in TensorFlow.
+        let target = cast_target(name)?;
+        let dtype = target.unwrap_or(if a.dtype.is_variable_width() {
+            a.dtype
+        } else {
+            DType::String
+        });
         Ok(TensorSpec::with_unknown(dtype, a.shape.clone()))
     }
 }
@@ -117,6 +152,30 @@ enum Bound<T> {
     Nested,
 }
 
+/// The parameters a function without a parameter list implies, as the lambdas of tf.data's
+/// fixtures are written: `y`, `z` or `w` used means positional `(x, y[, z[, w]])`; only `x` (or no
+/// name) means one parameter `x`; other names are keys of a dict element.
+fn implied_params(body: &Body) -> Params {
+    const POSITIONAL: [&str; 4] = ["x", "y", "z", "w"];
+    let names = free_names(body);
+    let highest = names
+        .iter()
+        .filter_map(|n| POSITIONAL.iter().position(|p| p == n))
+        .max();
+    match highest {
+        Some(k) if k > 0 => Params::Tuple(POSITIONAL[..=k].iter().map(|s| s.to_string()).collect()),
+        _ if names.iter().all(|n| n == "x") => Params::Single("x".to_string()),
+        _ => {
+            let mut keys = names;
+            keys.sort();
+            keys.dedup();
+            Params::Dict(keys)
+        }
+    }
+}
+
+/// Binds the element to the function's names as tf.data calls a function: a tuple's items as
+/// positional arguments (their number must match), a dict as one argument, a tensor as one argument.
 fn bind<T: Clone>(
     f: &Function,
     structure: &Structure,
@@ -130,15 +189,28 @@ fn bind<T: Clone>(
     let mut env = HashMap::new();
     let arity = |n: usize| {
         Error::invalid_argument(format!(
-            "function {:?} takes {n} arguments but the element is {structure}",
-            f.source
+            "function {:?} takes {n} positional arguments but the element {structure} gives {}",
+            f.source,
+            match structure {
+                Structure::Tuple(items) => items.len(),
+                _ => 1,
+            }
         ))
     };
-    match (&f.params, structure) {
+    let params = match &f.params {
+        Params::Implicit => implied_params(&f.body),
+        p => p.clone(),
+    };
+    match (&params, structure) {
         (Params::Single(x), Structure::Tensor) => {
             env.insert(x.clone(), Bound::Leaf(leaves[0].clone()));
         }
-        (Params::Single(x), _) => {
+        (Params::Single(x), Structure::Tuple(_)) if items.len() == 1 => {
+            let (_, s, r) = &items[0];
+            env.insert(x.clone(), part(s, r));
+        }
+        (Params::Single(_), Structure::Tuple(_)) => return Err(arity(1)),
+        (Params::Single(x), Structure::Dict(_)) => {
             env.insert(x.clone(), Bound::Nested);
         }
         (Params::Tuple(names), Structure::Tuple(_)) => {
@@ -160,24 +232,14 @@ fn bind<T: Clone>(
                 env.insert(k.clone(), part(s, r));
             }
         }
-        (Params::Implicit, Structure::Tensor) => {
-            for name in free_names(&f.body) {
-                env.insert(name, Bound::Leaf(leaves[0].clone()));
-            }
-        }
-        (Params::Implicit, Structure::Tuple(_)) => {
-            const POSITIONAL: [&str; 4] = ["x", "y", "z", "w"];
-            for (n, (_, s, r)) in POSITIONAL.iter().zip(&items) {
-                env.insert(n.to_string(), part(s, r));
-            }
-        }
-        (Params::Implicit, Structure::Dict(_)) => {
-            for (name, s, r) in &items {
-                env.insert(name.clone(), part(s, r));
-            }
+        (Params::Dict(keys), _) => {
+            return Err(Error::invalid_argument(format!(
+                "function {:?} reads keys {keys:?} of a dict, but the element is {structure}",
+                f.source
+            )))
         }
         (Params::Tuple(names), _) => return Err(arity(names.len())),
-        (Params::Dict(keys), _) => return Err(arity(keys.len())),
+        (Params::Implicit, _) => return Err(arity(0)),
     }
     Ok(env)
 }

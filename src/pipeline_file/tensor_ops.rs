@@ -264,6 +264,8 @@ pub(crate) fn fill(dims: &[&Tensor], value: &Tensor) -> Result<Tensor> {
         .iter()
         .map(|d| match to_nums(d)?.as_slice() {
             [Num::I(n)] if *n >= 0 => Ok(*n as usize),
+            // tf.fill truncates float dimensions.
+            [Num::F(f)] if *f >= 0.0 => Ok(*f as usize),
             _ => Err(Error::invalid_argument(format!(
                 "fill: a dimension must be a non-negative integer scalar, got {d:?}"
             ))),
@@ -282,6 +284,9 @@ pub fn cast(a: &Tensor, dtype: DType) -> Result<Tensor> {
 
 /// `tf.strings.as_string(a)`: integers in decimal, floats with six decimals, bools as `true`/`false`.
 pub(crate) fn as_string(a: &Tensor) -> Result<Tensor> {
+    if a.dtype().is_variable_width() {
+        return Ok(a.clone());
+    }
     let texts: Vec<String> = match a.dtype() {
         DType::Bool => a
             .as_slice::<bool>()?

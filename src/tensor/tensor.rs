@@ -684,10 +684,23 @@ fn concat_storage(dtype: DType, parts: &[Tensor]) -> Storage {
 /// that [`Tensor::into_array`] can take the buffer back as a `Vec<T>` without a copy.
 fn concat_fixed(item: usize, chunks: &[&[u8]]) -> Buffer {
     fn typed<T: TensorElement>(chunks: &[&[u8]]) -> Option<Buffer> {
-        let total: usize = chunks.iter().map(|c| c.len()).sum();
-        let mut out: Vec<T> = Vec::with_capacity(total / std::mem::size_of::<T>());
-        for c in chunks {
-            out.extend_from_slice(cast_slice::<T>(c)?);
+        let typed: Vec<&[T]> = chunks
+            .iter()
+            .map(|c| cast_slice::<T>(c))
+            .collect::<Option<_>>()?;
+        let total: usize = typed.iter().map(|c| c.len()).sum();
+        let mut out: Vec<T> = Vec::with_capacity(total);
+        let parallel = total * std::mem::size_of::<T>() >= PARALLEL_COPY_BYTES
+            && rayon::current_thread_index().is_some()
+            && rayon::current_num_threads() > 1;
+        if parallel {
+            copy_parallel(&typed, &mut out.spare_capacity_mut()[..total]);
+            // SAFETY: `copy_parallel` initialized exactly the first `total` values.
+            unsafe { out.set_len(total) };
+        } else {
+            for c in typed {
+                out.extend_from_slice(c);
+            }
         }
         Some(T::vec_into_buffer(out))
     }
@@ -705,6 +718,40 @@ fn concat_fixed(item: usize, chunks: &[&[u8]]) -> Buffer {
         }
         out.into()
     })
+}
+
+/// Copies of at least this many bytes are split across the pool, when made on one of its threads.
+const PARALLEL_COPY_BYTES: usize = 512 << 10;
+
+/// Copies `chunks` one after another into `dst` (exactly their total length), split into one group
+/// of chunks per thread of the current rayon pool.
+fn copy_parallel<T: TensorElement>(chunks: &[&[T]], dst: &mut [std::mem::MaybeUninit<T>]) {
+    use rayon::prelude::*;
+    let per_group = chunks.len().div_ceil(rayon::current_num_threads()).max(1);
+    let mut rest = dst;
+    let mut groups = Vec::new();
+    for group in chunks.chunks(per_group) {
+        let n: usize = group.iter().map(|c| c.len()).sum();
+        let (head, tail) = rest.split_at_mut(n);
+        groups.push((group, head));
+        rest = tail;
+    }
+    groups.into_par_iter().for_each(|(group, dst)| {
+        let mut offset = 0;
+        for c in group {
+            // SAFETY: `dst[offset..offset + c.len()]` is in bounds (the group's lengths sum to
+            // `dst.len()`), `MaybeUninit<T>` has `T`'s layout, and source and destination are
+            // different allocations.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    c.as_ptr(),
+                    dst[offset..].as_mut_ptr() as *mut T,
+                    c.len(),
+                );
+            }
+            offset += c.len();
+        }
+    });
 }
 
 /// Adapts `AsRef<str>` to `AsRef<[u8]>` for building string tensors.

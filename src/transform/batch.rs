@@ -33,11 +33,18 @@ pub(crate) fn stack_elements(elements: &[Element]) -> Result<Batch> {
     Element::from_shared(first.shared_structure().clone(), components)
 }
 
+/// Gathers of at least this many bytes per batch run on the pipeline's pool.
+const PARALLEL_GATHER_BYTES: usize = 512 << 10;
+
+fn is_consecutive(indices: &[usize]) -> bool {
+    let first = indices[0];
+    indices.iter().enumerate().all(|(k, &i)| i == first + k)
+}
+
 /// The batch of the given indices: a slice when they are consecutive, a gather otherwise.
 pub(crate) fn batch_indices(source: &dyn RandomAccess, indices: &[usize]) -> Result<Batch> {
     let first = indices[0];
-    let consecutive = indices.iter().enumerate().all(|(k, &i)| i == first + k);
-    if consecutive {
+    if is_consecutive(indices) {
         source.slice(first, first + indices.len())
     } else {
         source.gather(indices)
@@ -101,6 +108,19 @@ impl Node for BatchNode {
                 mut indices,
             } => {
                 let mut picked = Vec::with_capacity(size);
+                // Large gathers run on the pipeline's pool, split across its threads.
+                let runtime = ctx.runtime.clone();
+                let row_bytes: usize = source
+                    .spec()
+                    .components()
+                    .iter()
+                    .map(|s| {
+                        let dims: usize = s.shape.iter().map(|d| d.unwrap_or(0)).product();
+                        s.dtype.item_size().unwrap_or(0) * dims
+                    })
+                    .sum();
+                let use_pool =
+                    row_bytes * size >= PARALLEL_GATHER_BYTES && runtime.num_threads() > 1;
                 Box::new(std::iter::from_fn(move || {
                     picked.clear();
                     for i in indices.by_ref().take(size) {
@@ -113,10 +133,14 @@ impl Node for BatchNode {
                         return None;
                     }
                     index += 1;
-                    Some(
+                    let batch = if use_pool && !is_consecutive(&picked) {
+                        runtime.pool().and_then(|pool| {
+                            pool.install(|| batch_indices(source.as_ref(), &picked))
+                        })
+                    } else {
                         batch_indices(source.as_ref(), &picked)
-                            .map_err(|e| e.with_stage("batch").with_element(index - 1)),
-                    )
+                    };
+                    Some(batch.map_err(|e| e.with_stage("batch").with_element(index - 1)))
                 }))
             }
             Stream::Elements(mut input) => {

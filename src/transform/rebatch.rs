@@ -8,6 +8,7 @@ use super::unbatch::split_rows;
 use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::{Error, Result};
+use crate::tensor::Tensor;
 
 struct RebatchNode {
     input: Arc<dyn Node>,
@@ -41,8 +42,14 @@ impl Node for RebatchNode {
         let mut turn = 0usize;
         let mut exhausted = false;
         let mut index = 0u64;
+        let row_spec = self.input.spec()?.map_components(|s| s.unbatched())?;
         let stream: Elements = Box::new(std::iter::from_fn(move || {
             let want = sizes[turn % sizes.len()];
+            if want == 0 {
+                // As tf.data: a size of 0 yields an empty batch without reading.
+                turn += 1;
+                return Some(empty_batch(&row_spec));
+            }
             while rows.len() < want && !exhausted {
                 match input.next() {
                     Some(Ok(batch)) => match split_rows(&batch) {
@@ -69,18 +76,34 @@ impl Node for RebatchNode {
     }
 }
 
+/// A batch of zero rows of elements of `spec` (unknown dimensions taken as 0).
+fn empty_batch(spec: &ElementSpec) -> Result<Element> {
+    let components = spec
+        .components()
+        .iter()
+        .map(|s| {
+            let mut shape = vec![0];
+            shape.extend(s.shape.iter().map(|d| d.unwrap_or(0)));
+            Tensor::zeros(s.dtype, shape)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Element::new(spec.structure().clone(), components)
+}
+
 impl Dataset {
     /// Regroups the rows of batched elements into batches of `batch_sizes[0]`, `batch_sizes[1]`, …
     /// in turn (one size: every batch that size; tf.data's `rebatch`). The last batch is smaller unless
     /// `drop_remainder`.
     ///
-    /// Errors when the list is empty, a size is 0, or a component is a scalar.
+    /// A size of 0 yields an empty batch without reading (as in tf.data).
+    ///
+    /// Errors when the list is empty or a component is a scalar.
     pub fn rebatch(&self, batch_sizes: Vec<usize>, drop_remainder: bool) -> Result<Dataset> {
-        if batch_sizes.is_empty() || batch_sizes.contains(&0) {
-            return Err(Error::invalid_argument(format!(
-                "rebatch needs one or more batch sizes greater than zero, got {batch_sizes:?}"
-            ))
-            .with_stage("rebatch"));
+        if batch_sizes.is_empty() {
+            return Err(
+                Error::invalid_argument("rebatch needs one or more batch sizes")
+                    .with_stage("rebatch"),
+            );
         }
         let spec = self.element_spec()?;
         if spec.components().iter().any(|s| s.rank() == 0) {

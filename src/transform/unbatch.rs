@@ -46,13 +46,14 @@ impl Node for UnbatchNode {
         let Ok(spec) = self.input.spec() else {
             return Cardinality::Unknown;
         };
-        let first: Vec<Option<usize>> = spec
+        // tf.data: the batch size is the first known leading dimension; unknown when none is
+        // known or it is 0.
+        let known = spec
             .components()
             .iter()
-            .map(|s| s.shape.first().copied().flatten())
-            .collect();
-        let known = match first.first() {
-            Some(Some(d)) if first.iter().all(|f| *f == Some(*d)) => *d as u64,
+            .find_map(|s| s.shape.first().copied().flatten());
+        let known = match known {
+            Some(d) if d > 0 => d as u64,
             _ => return Cardinality::Unknown,
         };
         match self.input.cardinality() {
@@ -97,6 +98,15 @@ impl Dataset {
                 Error::invalid_argument("Cannot unbatch an input with scalar components.")
                     .with_stage("unbatch"),
             );
+        }
+        let mut known = spec.components().iter().filter_map(|s| s.shape[0]);
+        if let Some(first) = known.next() {
+            if let Some(other) = known.find(|&d| d != first) {
+                return Err(Error::incompatible(format!(
+                    "`unbatch()` is only supported for datasets of elements whose components have a matching leading dimension. Encountered both {first} and {other}."
+                ))
+                .with_stage("unbatch"));
+            }
         }
         Ok(self.derive(UnbatchNode {
             input: self.node().clone(),
