@@ -19,5 +19,6 @@ fn main() -> slicestream::Result<()> {
             r.peak_anon_mib
         );
     }
+    slicestream::bench::remove_stream_file();
     Ok(())
 }

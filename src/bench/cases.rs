@@ -95,10 +95,46 @@ pub const CASES: &[&str] = &[
     "shuffle_map_batch_prefetch",
     "per_element",
     "padded_batch",
+    "stream_npy",
     "generator_shuffle_batch",
     "generator_big_shuffle_batch",
     "generator_big_shuffle_batch_budget64",
 ];
+
+/// Writes a 2 GiB `f32[rows, 784]` NPY file (made row block by row block, never whole in memory)
+/// into the system's temp folder, once per process; the path.
+fn stream_file() -> Result<std::path::PathBuf> {
+    use std::sync::OnceLock;
+    static PATH: OnceLock<std::result::Result<std::path::PathBuf, String>> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let path =
+            std::env::temp_dir().join(format!("slicestream-stream-{}.npy", std::process::id()));
+        let write = || -> Result<()> {
+            let mut w =
+                crate::io::npy::NpyWriter::create(&path, crate::tensor::DType::F32, vec![D])?;
+            let block = 4096;
+            let mut done = 0;
+            while done < GENERATOR_ROWS {
+                let n = block.min(GENERATOR_ROWS - done);
+                let v: Vec<f32> = (0..n * D)
+                    .map(|k| ((done * D + k) % 251) as f32 / 251.0)
+                    .collect();
+                w.write_batch(&Tensor::from_vec(vec![n, D], v)?)?;
+                done += n;
+            }
+            w.finish()
+        };
+        write().map(|_| path.clone()).map_err(|e| e.to_string())
+    })
+    .clone()
+    .map_err(Error::invalid_argument)
+}
+
+/// Removes the stream case's file (call at the end of a run).
+pub fn remove_stream_file() {
+    let path = std::env::temp_dir().join(format!("slicestream-stream-{}.npy", std::process::id()));
+    let _ = std::fs::remove_file(path);
+}
 
 /// Rows of the 2 GiB generator cases.
 const GENERATOR_ROWS: usize = (2usize << 30) / (D * 4);
@@ -135,12 +171,19 @@ fn double_x(e: Element) -> Result<Element> {
 
 /// Consumes a batch as a user would: views of both parts (`.numpy()`), returning its size.
 fn consume(batch: &Element) -> Result<usize> {
-    let x = batch.view::<f32>("0")?;
-    let y = batch.view::<i64>("1")?;
-    if x.shape()[0] != y.len() {
-        return Err(Error::incompatible("x and y batch sizes differ"));
+    let mut rows = None;
+    for t in batch.components() {
+        let n = match t.dtype() {
+            crate::tensor::DType::F32 => t.view::<f32>()?.shape()[0],
+            crate::tensor::DType::I64 => t.view::<i64>()?.shape()[0],
+            _ => t.shape().first().copied().unwrap_or(1),
+        };
+        if rows.is_some_and(|r| r != n) {
+            return Err(Error::incompatible("batch components differ in size"));
+        }
+        rows = Some(n);
     }
-    Ok(y.len())
+    Ok(rows.unwrap_or(0))
 }
 
 /// One pass over `ds`, counting elements (rows of batches); returns the count and the stats.
@@ -222,6 +265,12 @@ pub fn run_case(name: &str, data: &XY, reps: usize) -> Result<CaseResult> {
             false,
             1563,
         ),
+        "stream_npy" => (
+            "a 2 GiB f32[684784, 784] NPY file, memory-mapped, .shuffle(10000).batch(256)",
+            Dataset::from_npy(stream_file()?)?.shuffle(10_000, Some(1), true)?.batch(BATCH, false)?,
+            false,
+            0,
+        ),
         "generator_shuffle_batch" => (
             "from_generator(2 GiB of (f32[784], i64)).shuffle(10000).batch(256)",
             generator_dataset()?.shuffle(10_000, Some(1), true)?.batch(BATCH, false)?,
@@ -253,6 +302,12 @@ pub fn run_case(name: &str, data: &XY, reps: usize) -> Result<CaseResult> {
     let per_element_bytes = if name == "padded_batch" { 0 } else { row_bytes };
     let base = super::memory::rss_anon_bytes();
     let sampler = PeakSampler::start();
+    let elements = if name == "stream_npy" {
+        GENERATOR_ROWS as u64
+    } else {
+        elements
+    };
+    let batched = batched || name == "stream_npy";
     pass(&ds, batched)?; // warm-up
     let mut runs = Vec::with_capacity(reps);
     let mut stats = None;

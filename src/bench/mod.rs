@@ -4,4 +4,4 @@
 mod cases;
 pub mod memory;
 
-pub use cases::{run_case, sequences, CaseResult, BATCH, CASES, D, XY};
+pub use cases::{remove_stream_file, run_case, sequences, CaseResult, BATCH, CASES, D, XY};

@@ -78,12 +78,54 @@ impl Structure {
 
     /// The index (depth-first) of the leaf at `path`.
     pub fn leaf_index(&self, path: &str) -> Result<usize> {
-        self.paths().iter().position(|p| p == path).ok_or_else(|| {
+        self.find_leaf(path).ok_or_else(|| {
             Error::not_found(format!(
                 "no component {path:?}; the components are {:?}",
                 self.paths()
             ))
         })
+    }
+
+    /// Walks `path` down the structure without building the list of paths (the common lookup).
+    fn find_leaf(&self, path: &str) -> Option<usize> {
+        if let Structure::Tensor = self {
+            return (path == "0").then_some(0);
+        }
+        let (head, rest) = match path.split_once('/') {
+            Some((h, r)) => (h, Some(r)),
+            None => (path, None),
+        };
+        let mut start = 0;
+        let items: Box<dyn Iterator<Item = (bool, &Structure)>> = match self {
+            Structure::Tuple(items) => Box::new(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, s)| (head.parse::<usize>().ok() == Some(i), s)),
+            ),
+            Structure::Dict(items) => Box::new(items.iter().map(move |(k, s)| (k == head, s))),
+            Structure::Tensor => return None,
+        };
+        for (matches, s) in items {
+            if matches {
+                return match (s, rest) {
+                    (Structure::Tensor, None) => Some(start),
+                    (Structure::Tensor, Some(_)) => None,
+                    (_, Some(rest)) => s.find_leaf_nested(rest).map(|i| start + i),
+                    (_, None) => None,
+                };
+            }
+            start += s.num_leaves();
+        }
+        None
+    }
+
+    /// `find_leaf` below the top level, where a lone tensor has the empty path.
+    fn find_leaf_nested(&self, path: &str) -> Option<usize> {
+        match self {
+            Structure::Tensor => path.is_empty().then_some(0),
+            _ => self.find_leaf(path),
+        }
     }
 
     /// The top-level items: `(name, structure, range of leaf indices)`.
@@ -140,5 +182,43 @@ impl fmt::Display for Structure {
                 f.write_str("}")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Structure;
+
+    #[test]
+    fn leaf_index_finds_every_path_and_nothing_else() {
+        let s = Structure::Dict(vec![
+            (
+                "a".into(),
+                Structure::Tuple(vec![Structure::Tensor, Structure::Tensor]),
+            ),
+            ("b".into(), Structure::Tensor),
+            (
+                "c".into(),
+                Structure::Dict(vec![(
+                    "d".into(),
+                    Structure::Tuple(vec![Structure::Tensor]),
+                )]),
+            ),
+        ]);
+        let paths = s.paths();
+        assert_eq!(paths, ["a/0", "a/1", "b", "c/d/0"]);
+        for (i, p) in paths.iter().enumerate() {
+            assert_eq!(s.leaf_index(p).unwrap(), i, "{p}");
+        }
+        for bad in ["a", "a/2", "b/0", "c/d", "x", "", "0"] {
+            assert!(s.leaf_index(bad).is_err(), "{bad}");
+        }
+        let t = Structure::Tuple(vec![
+            Structure::Tensor,
+            Structure::Tuple(vec![Structure::Tensor]),
+        ]);
+        assert_eq!(t.leaf_index("1/0").unwrap(), 1);
+        assert_eq!(Structure::Tensor.leaf_index("0").unwrap(), 0);
+        assert!(Structure::Tensor.leaf_index("1").is_err());
     }
 }
