@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::Elements;
 use crate::element::Element;
 use crate::error::Result;
-use crate::runtime::{PipelineStats, Runtime};
+use crate::runtime::{hand_on_mark, take_handed_on, PipelineStats, Runtime};
 
 /// One epoch of a [`crate::Dataset`]: yields `Result<Element>` and ends after the first `Err`.
 /// Dropping it stops the pipeline.
@@ -49,17 +49,26 @@ impl Iterator for DatasetIter {
 
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.state {
-            State::Running(s) => match s.next() {
-                Some(Ok(e)) => Some(Ok(e)),
-                Some(Err(e)) => {
-                    self.state = State::Done;
-                    Some(Err(e))
+            State::Running(s) => {
+                let budget = &self.runtime.budget;
+                let mark = budget.limit().map(|_| hand_on_mark());
+                let item = s.next();
+                // The element leaves the pipeline: the bytes it held of a limited budget are free.
+                if let Some(mark) = mark {
+                    drop(take_handed_on(budget, mark));
                 }
-                None => {
-                    self.state = State::Done;
-                    None
+                match item {
+                    Some(Ok(e)) => Some(Ok(e)),
+                    Some(Err(e)) => {
+                        self.state = State::Done;
+                        Some(Err(e))
+                    }
+                    None => {
+                        self.state = State::Done;
+                        None
+                    }
                 }
-            },
+            }
             State::Failed(e) => {
                 let e = e.take();
                 self.state = State::Done;

@@ -1,5 +1,13 @@
 //! [`MemoryBudget`]: the bytes a pipeline may hold in its buffers, shared by every stage.
+//!
+//! An element moving from one buffer to the next keeps its bytes: the stage that yields it hands its
+//! reservation on ([`hand_on`]) and the stage that pulls it on the same thread takes what was handed
+//! on during its pull ([`take_handed_on`]) and resizes it to what it keeps. Only new bytes (a source's
+//! elements, a map's growth) wait for room. Were each stage to release and then reserve again, the
+//! stages upstream could take every freed byte to refill their own buffers, and a stage downstream
+//! would wait for bytes that only its own pulling could free: a deadlock.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -50,15 +58,48 @@ impl MemoryBudget {
         )))
     }
 
+    /// A reservation of no bytes, to [`Reservation::resize`].
+    pub fn empty(self: &Arc<Self>) -> Reservation {
+        Reservation {
+            budget: self.clone(),
+            bytes: 0,
+        }
+    }
+
     /// Reserves `bytes`, waiting while the budget is full. Errors when `bytes` exceeds the whole
     /// budget (it could never fit) or the pipeline is being shut down.
     pub fn reserve(self: &Arc<Self>, bytes: usize) -> Result<Reservation> {
+        let mut r = self.empty();
+        r.resize(bytes)?;
+        Ok(r)
+    }
+
+    /// Reserves `bytes` if they fit now; `Ok(None)` when the budget is full; an error when `bytes`
+    /// exceeds the whole budget.
+    pub fn try_reserve(self: &Arc<Self>, bytes: usize) -> Result<Option<Reservation>> {
+        let mut r = self.empty();
+        Ok(r.try_resize(bytes)?.then_some(r))
+    }
+
+    /// Grows `r` to `bytes`; with `wait`, waits while the budget is full, else returns `false`.
+    fn grow(&self, r: &mut Reservation, bytes: usize, wait: bool) -> Result<bool> {
         let mut state = self.lock();
+        if bytes <= r.bytes {
+            state.used = state.used.saturating_sub(r.bytes - bytes);
+            drop(state);
+            r.bytes = bytes;
+            self.freed.notify_all();
+            return Ok(true);
+        }
+        let extra = bytes - r.bytes;
         if let Some(limit) = self.limit {
             if bytes > limit {
                 return Err(self.too_large(bytes, limit));
             }
-            while state.used + bytes > limit {
+            while state.used + extra > limit {
+                if !wait {
+                    return Ok(false);
+                }
                 if self.cancelled.load(Ordering::Acquire) {
                     return Err(Error::new(ErrorKind::Disconnected(
                         "the pipeline is shutting down".into(),
@@ -71,32 +112,10 @@ impl MemoryBudget {
                     .0;
             }
         }
-        state.used += bytes;
+        state.used += extra;
         state.peak = state.peak.max(state.used);
-        Ok(Reservation {
-            budget: self.clone(),
-            bytes,
-        })
-    }
-
-    /// Reserves `bytes` if they fit now; `Ok(None)` when the budget is full; an error when `bytes`
-    /// exceeds the whole budget.
-    pub fn try_reserve(self: &Arc<Self>, bytes: usize) -> Result<Option<Reservation>> {
-        let mut state = self.lock();
-        if let Some(limit) = self.limit {
-            if bytes > limit {
-                return Err(self.too_large(bytes, limit));
-            }
-            if state.used + bytes > limit {
-                return Ok(None);
-            }
-        }
-        state.used += bytes;
-        state.peak = state.peak.max(state.used);
-        Ok(Some(Reservation {
-            budget: self.clone(),
-            bytes,
-        }))
+        r.bytes = bytes;
+        Ok(true)
     }
 
     fn release(&self, bytes: usize) {
@@ -135,10 +154,79 @@ impl Reservation {
     pub fn bytes(&self) -> usize {
         self.bytes
     }
+
+    /// Holds exactly `bytes`: releases a surplus at once, reserves a shortfall, waiting while the
+    /// budget is full. Errors (holding what it held) when `bytes` exceeds the whole budget or the
+    /// pipeline is being shut down.
+    pub fn resize(&mut self, bytes: usize) -> Result<()> {
+        let budget = self.budget.clone();
+        budget.grow(self, bytes, true).map(|_| ())
+    }
+
+    /// [`Reservation::resize`] without waiting: `Ok(false)` (holding what it held) when the
+    /// shortfall does not fit now.
+    pub fn try_resize(&mut self, bytes: usize) -> Result<bool> {
+        let budget = self.budget.clone();
+        budget.grow(self, bytes, false)
+    }
+
+    /// Adds `other`'s bytes to this reservation (released instead when it is of another budget).
+    pub(crate) fn merge(&mut self, mut other: Reservation) {
+        if Arc::ptr_eq(&self.budget, &other.budget) {
+            self.bytes += std::mem::take(&mut other.bytes);
+        }
+    }
+
+    /// Splits off `bytes` of this reservation (at most what it holds) as a reservation of its own.
+    pub(crate) fn split(&mut self, bytes: usize) -> Reservation {
+        let bytes = bytes.min(self.bytes);
+        self.bytes -= bytes;
+        Reservation {
+            budget: self.budget.clone(),
+            bytes,
+        }
+    }
 }
 
 impl Drop for Reservation {
     fn drop(&mut self) {
-        self.budget.release(self.bytes);
+        if self.bytes > 0 {
+            self.budget.release(self.bytes);
+        }
     }
+}
+
+thread_local! {
+    /// Reservations handed on with elements on this thread, newest last.
+    static HANDED_ON: RefCell<Vec<Reservation>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Hands `reservation` on with the element it covers, to the stage that pulls that element on this
+/// thread (see the module's notes). Under a budget without a limit nothing ever waits, so the bytes
+/// are released at once.
+pub(crate) fn hand_on(reservation: Reservation) {
+    if reservation.budget.limit.is_some() && reservation.bytes > 0 {
+        HANDED_ON.with(|h| h.borrow_mut().push(reservation));
+    }
+}
+
+/// Where the hand-offs of this thread stand: what is handed on after this mark came with the next
+/// pull.
+pub(crate) fn hand_on_mark() -> usize {
+    HANDED_ON.with(|h| h.borrow().len())
+}
+
+/// The bytes of `budget` handed on on this thread since `mark` (during a pull), as one reservation;
+/// hand-offs of other budgets since then are released.
+pub(crate) fn take_handed_on(budget: &Arc<MemoryBudget>, mark: usize) -> Reservation {
+    let mut credit = budget.empty();
+    let taken = HANDED_ON.with(|h| {
+        let mut h = h.borrow_mut();
+        let mark = mark.min(h.len());
+        h.split_off(mark)
+    });
+    for r in taken {
+        credit.merge(r);
+    }
+    credit
 }

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+pub(crate) use budget::{hand_on, hand_on_mark, take_handed_on};
 pub use budget::{MemoryBudget, Reservation};
 pub use options::Options;
 pub use stats::{PipelineStats, StageStats};

@@ -2,7 +2,7 @@
 //! results reassembled in input order by sequence number (or taken as they finish).
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,7 +13,7 @@ use crate::dataset::{Context, Elements};
 use crate::element::{Element, ElementSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::stats::StageCounters;
-use crate::runtime::{MemoryBudget, Reservation};
+use crate::runtime::{hand_on, hand_on_mark, take_handed_on, MemoryBudget, Reservation};
 
 /// What a map does to one element (shared by the sequential and the parallel paths).
 pub(crate) struct Work {
@@ -52,6 +52,9 @@ impl Drop for SendOnDrop {
     }
 }
 
+/// A chunk of input elements, their bytes, and the bytes of the budget they held upstream.
+type Pulled = (Vec<Result<Element>>, usize, Reservation);
+
 pub(crate) struct ParallelMap {
     input: Elements,
     input_done: bool,
@@ -60,8 +63,10 @@ pub(crate) struct ParallelMap {
     pool: Arc<rayon::ThreadPool>,
     budget: Arc<MemoryBudget>,
     counters: Option<Arc<StageCounters>>,
-    /// Set after an error or on drop: queued chunks skip their work.
-    stop: Arc<AtomicBool>,
+    /// Elements from this index on skip their work: set past the first failing element (the
+    /// elements before it still run, so that they all reach the consumer before its error), and to 0
+    /// once the error is out or on drop.
+    stop_at: Arc<AtomicU64>,
     chunk_size: usize,
     max_in_flight: usize,
     deterministic: bool,
@@ -72,8 +77,14 @@ pub(crate) struct ParallelMap {
     next_seq: u64,
     next_out: u64,
     reorder: BTreeMap<u64, Chunk>,
-    /// Elements pulled from the input that did not fit the budget yet.
-    stash: Option<(Vec<Result<Element>>, usize)>,
+    /// Elements pulled from the input that did not fit the budget yet, with their bytes and what
+    /// they already hold of it.
+    stash: Option<Pulled>,
+    /// An element pulled from the input that would have made its chunk too large for the budget,
+    /// with what it already holds of it.
+    carry: Option<(Element, Reservation)>,
+    /// The largest input element so far, in bytes.
+    largest: usize,
     ready: VecDeque<Result<Element>>,
     ready_reservation: Option<Reservation>,
     failed: bool,
@@ -99,7 +110,7 @@ impl ParallelMap {
             pool: ctx.runtime.pool()?,
             budget: ctx.runtime.budget.clone(),
             counters: ctx.stage.clone(),
-            stop: Arc::new(AtomicBool::new(false)),
+            stop_at: Arc::new(AtomicU64::new(u64::MAX)),
             chunk_size,
             max_in_flight: calls,
             deterministic,
@@ -111,23 +122,46 @@ impl ParallelMap {
             next_out: 0,
             reorder: BTreeMap::new(),
             stash: None,
+            carry: None,
+            largest: 0,
             ready: VecDeque::new(),
             ready_reservation: None,
             failed: false,
         })
     }
 
-    /// Pulls up to one chunk of input elements, with their bytes.
-    fn pull(&mut self) -> Option<(Vec<Result<Element>>, usize)> {
+    /// Pulls up to one chunk of input elements, with their bytes. Under a budget a chunk holds at
+    /// most a `max_in_flight`-th of it (but at least one element), so that a budget that fits a few
+    /// elements fits a chunk.
+    fn pull(&mut self) -> Option<Pulled> {
         if let Some(s) = self.stash.take() {
             return Some(s);
         }
+        let cap = self.budget.limit().map(|l| l / self.max_in_flight);
         let mut items = Vec::with_capacity(self.chunk_size);
         let mut bytes = 0;
+        let mut credit = self.budget.empty();
+        let chunk_mark = hand_on_mark();
         while items.len() < self.chunk_size && !self.input_done {
-            match self.input.next() {
+            let mark = hand_on_mark();
+            let next = match self.carry.take() {
+                Some((e, r)) => {
+                    credit = r;
+                    Some(Ok(e))
+                }
+                None if self.must_consume_first(!items.is_empty()) => break,
+                None => self.input.next(),
+            };
+            match next {
                 Some(Ok(e)) => {
-                    bytes += e.nbytes();
+                    let n = e.nbytes();
+                    self.largest = self.largest.max(n);
+                    if !items.is_empty() && cap.is_some_and(|cap| bytes + n > cap) {
+                        let held = take_handed_on(&self.budget, mark);
+                        self.carry = Some((e, held));
+                        break;
+                    }
+                    bytes += n;
                     items.push(Ok(e));
                 }
                 Some(Err(e)) => {
@@ -137,36 +171,46 @@ impl ParallelMap {
                 None => self.input_done = true,
             }
         }
-        (!items.is_empty()).then_some((items, bytes))
+        credit.merge(take_handed_on(&self.budget, chunk_mark));
+        (!items.is_empty()).then_some((items, bytes, credit))
+    }
+
+    /// Whether pulling more input could wait for an upstream stage that needs room this stage holds
+    /// (in chunks, or in `pulled` elements of the chunk being made): while the budget has no room
+    /// for another element, it consumes first.
+    fn must_consume_first(&self, pulled: bool) -> bool {
+        let holds = pulled || self.in_flight > 0 || !self.reorder.is_empty();
+        let Some(limit) = self.budget.limit() else {
+            return false;
+        };
+        holds && self.budget.in_flight() + self.largest > limit
     }
 
     /// Starts chunks until `max_in_flight` are running, the input ends, or the budget is full.
     fn dispatch(&mut self) {
         while self.in_flight < self.max_in_flight && !self.failed {
-            let Some((items, bytes)) = self.pull() else {
+            let Some((items, bytes, mut reservation)) = self.pull() else {
                 return;
             };
-            // Reserve the chunk's bytes; when the budget is full and results are pending, consume
-            // first (they free it); with nothing pending, wait for the rest of the pipeline.
-            let reservation = match self.budget.try_reserve(bytes) {
-                Ok(Some(r)) => r,
-                Ok(None) if self.in_flight > 0 => {
-                    self.stash = Some((items, bytes));
+            // Reserve the chunk's bytes (those its elements held upstream go on with them); when the
+            // budget is full and results are pending, consume first (they free it); with nothing
+            // pending, wait for the rest of the pipeline.
+            match reservation.try_resize(bytes) {
+                Ok(true) => {}
+                Ok(false) if self.in_flight > 0 || !self.reorder.is_empty() => {
+                    self.stash = Some((items, bytes, reservation));
                     return;
                 }
-                Ok(None) => {
+                Ok(false) => {
                     let start = Instant::now();
-                    let r = self.budget.reserve(bytes);
+                    let r = reservation.resize(bytes);
                     if let Some(c) = &self.counters {
                         c.add_wait(start.elapsed());
                     }
-                    match r {
-                        Ok(r) => r,
-                        Err(e) => {
-                            self.ready.push_back(Err(e.with_stage(self.work.stage)));
-                            self.failed = true;
-                            return;
-                        }
+                    if let Err(e) = r {
+                        self.ready.push_back(Err(e.with_stage(self.work.stage)));
+                        self.failed = true;
+                        return;
                     }
                 }
                 Err(e) => {
@@ -176,7 +220,7 @@ impl ParallelMap {
                     self.failed = true;
                     return;
                 }
-            };
+            }
             self.spawn(items, reservation);
         }
     }
@@ -187,7 +231,7 @@ impl ParallelMap {
         let first_index = self.next_index;
         self.next_index += items.len() as u64;
         self.in_flight += 1;
-        let (work, stop, epoch) = (self.work.clone(), self.stop.clone(), self.epoch);
+        let (work, stop_at, epoch) = (self.work.clone(), self.stop_at.clone(), self.epoch);
         let mut guard = SendOnDrop {
             tx: self.tx.clone(),
             chunk: Some(Chunk {
@@ -202,14 +246,16 @@ impl ParallelMap {
                 return;
             };
             for (k, item) in items.into_iter().enumerate() {
-                if stop.load(Ordering::Relaxed) {
+                let index = first_index + k as u64;
+                // Elements after a failed one are not needed; those before it are.
+                if index >= stop_at.load(Ordering::Relaxed) {
                     break;
                 }
-                let result = item.and_then(|e| work.apply(epoch, first_index + k as u64, e));
+                let result = item.and_then(|e| work.apply(epoch, index, e));
                 let failed = result.is_err();
                 chunk.results.push(result);
                 if failed {
-                    stop.store(true, Ordering::Relaxed);
+                    stop_at.fetch_min(index + 1, Ordering::Relaxed);
                     break;
                 }
             }
@@ -249,9 +295,15 @@ impl Iterator for ParallelMap {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if let Some(item) = self.ready.pop_front() {
+                // Under a limit, the element's bytes go on with it to the stage that pulled it.
+                if let (Ok(e), Some(r), Some(_)) =
+                    (&item, self.ready_reservation.as_mut(), self.budget.limit())
+                {
+                    hand_on(r.split(e.nbytes()));
+                }
                 if item.is_err() {
                     self.failed = true;
-                    self.stop.store(true, Ordering::Relaxed);
+                    self.stop_at.store(0, Ordering::Relaxed);
                     self.ready.clear();
                 }
                 return Some(item);
@@ -274,6 +326,6 @@ impl Iterator for ParallelMap {
 impl Drop for ParallelMap {
     fn drop(&mut self) {
         // Queued chunks skip their work; running ones finish their current element.
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop_at.store(0, Ordering::Relaxed);
     }
 }

@@ -10,7 +10,7 @@ use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::stats::StageCounters;
-use crate::runtime::{Reservation, WorkerGuard};
+use crate::runtime::{hand_on, hand_on_mark, take_handed_on, Reservation, WorkerGuard};
 
 struct PrefetchNode {
     input: Arc<dyn Node>,
@@ -46,8 +46,13 @@ impl Iterator for Prefetched {
             c.add_wait(start.elapsed());
         }
         match message {
-            // The reservation is released here: the element leaves the queue.
-            Ok(Message::Item(item, _reservation)) => Some(item),
+            // The element leaves the queue: its bytes go on with it to the stage that pulled it.
+            Ok(Message::Item(item, reservation)) => {
+                if let Some(r) = reservation {
+                    hand_on(r);
+                }
+                Some(item)
+            }
             Ok(Message::End) => {
                 self.finished = true;
                 None
@@ -99,11 +104,16 @@ impl Node for PrefetchNode {
             .name("slicestream-prefetch".into())
             .spawn(move || {
                 let _live = WorkerGuard::new();
-                for item in input {
+                let mut input = input;
+                loop {
+                    let mark = hand_on_mark();
+                    let Some(item) = input.next() else { break };
+                    // The bytes the element already held upstream, if any: only the rest is new.
+                    let mut reservation = take_handed_on(&budget, mark);
                     let start = Instant::now();
                     let reservation = match &item {
-                        Ok(e) => match budget.reserve(e.nbytes()) {
-                            Ok(r) => Some(r),
+                        Ok(e) => match reservation.resize(e.nbytes()) {
+                            Ok(()) => Some(reservation),
                             Err(err) => {
                                 let _ =
                                     tx.send(Message::Item(Err(err.with_stage("prefetch")), None));
@@ -121,6 +131,7 @@ impl Node for PrefetchNode {
                         return;
                     }
                 }
+                drop(input);
                 let _ = tx.send(Message::End);
             })
             .map_err(|e| {

@@ -9,7 +9,7 @@ use crate::dataset::stream::mix;
 use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::{Error, Result};
-use crate::runtime::{MemoryBudget, Reservation};
+use crate::runtime::{hand_on, hand_on_mark, take_handed_on, MemoryBudget, Reservation};
 
 struct ShuffleNode {
     input: Arc<dyn Node>,
@@ -18,14 +18,15 @@ struct ShuffleNode {
     reshuffle_each_iteration: bool,
 }
 
-/// Buffered shuffle of any stream of results: fill a buffer, then repeatedly emit a random slot and
-/// refill it from the input. Errors pass through at once.
-///
-/// With a budget, each buffered item holds `bytes_of(item)` bytes of it; when the budget is full the
-/// buffer stops growing (it shuffles over fewer items) rather than wait for itself.
 /// A budget and how many bytes an item holds in it.
 type Budgeted<T> = Option<(Arc<MemoryBudget>, fn(&T) -> usize)>;
 
+/// Buffered shuffle of any stream of results: fill a buffer, then repeatedly emit a random slot and
+/// refill it from the input. Errors pass through at once.
+///
+/// With a budget, each buffered item holds `bytes_of(item)` bytes of it (keeping those it held
+/// upstream, and handing them on when emitted); when the budget is full the buffer stops growing (it
+/// shuffles over fewer items) rather than wait for itself.
 fn shuffle_stream<T: Send + 'static>(
     mut input: Box<dyn Iterator<Item = Result<T>> + Send>,
     buffer_size: usize,
@@ -34,42 +35,69 @@ fn shuffle_stream<T: Send + 'static>(
 ) -> Box<dyn Iterator<Item = Result<T>> + Send> {
     let mut buffer: Vec<(T, Option<Reservation>)> = Vec::with_capacity(buffer_size.min(1 << 20));
     let mut exhausted = false;
-    let mut pending: Option<T> = None;
+    // An item that did not fit the budget yet, with the bytes it holds.
+    let mut pending: Option<(T, Option<Reservation>)> = None;
+    // The largest item so far, in bytes.
+    let mut largest = 0;
+    let emit = |(x, reservation): (T, Option<Reservation>)| {
+        if let Some(r) = reservation {
+            hand_on(r);
+        }
+        Some(Ok(x))
+    };
     Box::new(std::iter::from_fn(move || {
         while !exhausted && buffer.len() < buffer_size {
-            let x = match pending.take() {
-                Some(x) => x,
-                None => match input.next() {
-                    Some(Ok(x)) => x,
-                    Some(Err(e)) => return Some(Err(e)),
-                    None => {
-                        exhausted = true;
-                        break;
+            let (x, credit) = match pending.take() {
+                Some(p) => p,
+                None => {
+                    // Pulling could wait for a stage upstream that needs room to make the item: with
+                    // no room for one, shuffle over what the buffer holds.
+                    if let Some((b, _)) = &budget {
+                        let full = b.limit().is_some_and(|l| b.in_flight() + largest > l);
+                        if full && !buffer.is_empty() {
+                            break;
+                        }
                     }
-                },
+                    let mark = hand_on_mark();
+                    let next = input.next();
+                    // What the item held upstream (nothing for a source).
+                    let credit = budget.as_ref().map(|(b, _)| take_handed_on(b, mark));
+                    match next {
+                        Some(Ok(x)) => (x, credit),
+                        Some(Err(e)) => return Some(Err(e)),
+                        None => {
+                            exhausted = true;
+                            break;
+                        }
+                    }
+                }
             };
-            let reservation = match &budget {
-                None => None,
-                Some((b, bytes_of)) => match b.try_reserve(bytes_of(&x)) {
-                    Ok(Some(r)) => Some(r),
-                    Ok(None) if !buffer.is_empty() => {
-                        pending = Some(x);
-                        break;
-                    }
-                    Ok(None) => match b.reserve(bytes_of(&x)) {
-                        Ok(r) => Some(r),
+            let reservation = match (&budget, credit) {
+                (Some((_, bytes_of)), Some(mut r)) => {
+                    let bytes = bytes_of(&x);
+                    largest = largest.max(bytes);
+                    match r.try_resize(bytes) {
+                        Ok(true) => Some(r),
+                        Ok(false) if !buffer.is_empty() => {
+                            pending = Some((x, Some(r)));
+                            break;
+                        }
+                        Ok(false) => match r.resize(bytes) {
+                            Ok(()) => Some(r),
+                            Err(e) => return Some(Err(e.with_stage("shuffle"))),
+                        },
                         Err(e) => return Some(Err(e.with_stage("shuffle"))),
-                    },
-                    Err(e) => return Some(Err(e.with_stage("shuffle"))),
-                },
+                    }
+                }
+                _ => None,
             };
             buffer.push((x, reservation));
         }
         if buffer.is_empty() {
-            return pending.take().map(Ok);
+            return pending.take().and_then(emit);
         }
         let j = rng.random_range(0..buffer.len());
-        Some(Ok(buffer.swap_remove(j).0))
+        emit(buffer.swap_remove(j))
     }))
 }
 
