@@ -30,6 +30,7 @@ pub mod convert;
 pub mod dataset;
 pub mod element;
 pub mod error;
+pub mod frames;
 pub mod io;
 pub mod pipeline_file;
 pub mod runtime;

@@ -1,5 +1,11 @@
-//! Files: numpy's NPY/NPZ, TensorFlow's TFRecord (with `tf.train.Example`) and TensorProto.
+//! Files: numpy's NPY/NPZ, TensorFlow's TFRecord (with `tf.train.Example`) and TensorProto, CSV;
+//! several files as one dataset; streaming sinks.
 
+pub mod csv;
+pub mod files;
+pub mod ipc;
 pub mod npy;
+pub mod parquet;
+pub mod sink;
 pub mod tensor_proto;
 pub mod tfrecord;

@@ -7,6 +7,7 @@ mod enumerate;
 mod filter;
 mod flat_map;
 mod global_shuffle;
+pub(crate) mod interleave;
 mod map;
 mod padded_batch;
 mod parallel_map;
@@ -22,6 +23,7 @@ mod unbatch;
 mod window;
 mod zip;
 
+pub use interleave::InterleaveOptions;
 pub use map::{ElementContext, MapOptions, ParallelCalls};
 pub use window::Windows;
 

@@ -7,7 +7,8 @@
 //!   one into an [`crate::Element`] like `tf.io.parse_single_example`, and [`example_from_element`]
 //!   goes the other way.
 //! * [`crate::Dataset::from_tfrecord`] and [`crate::Dataset::from_tfrecord_examples`] are the dataset
-//!   sources (tf.data's `TFRecordDataset`, optionally followed by parsing).
+//!   sources (tf.data's `TFRecordDataset`, optionally followed by parsing);
+//!   [`crate::Dataset::from_tfrecord_example_batches`] reads and parses whole batches in parallel.
 //!
 //! The framing of each record: `u64 length (LE) | u32 masked_crc32c(length bytes) | data |
 //! u32 masked_crc32c(data)`.
@@ -30,10 +31,13 @@
 //! # Ok::<(), slicestream::Error>(())
 //! ```
 
+mod batches;
 mod dataset;
 mod example;
+mod fast;
 mod parse;
 mod reader;
+mod wire;
 mod writer;
 
 use std::fmt;

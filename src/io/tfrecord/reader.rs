@@ -167,13 +167,7 @@ impl TfRecordReader {
         };
         self.check_crc("length", &header[..8], &header[8..12], hint)?;
         if let Some(size) = self.size {
-            let remaining = size.saturating_sub(self.offset + 12);
-            if len.saturating_add(4) > remaining {
-                return Err(Error::format(format!(
-                    "truncated or corrupt {}: its length field claims {len} data bytes (plus a 4-byte CRC), but only {remaining} bytes follow its header",
-                    self.place()
-                )));
-            }
+            check_length(|| self.place(), len, size.saturating_sub(self.offset + 12))?;
         }
         let capacity = usize::try_from(len).map_err(|_| {
             self.truncated(format!(
@@ -228,32 +222,15 @@ impl TfRecordReader {
 
     /// Where a record is, for messages: "record 10 at byte offset 1630".
     fn place(&self) -> String {
-        let stream = match self.compression {
-            Compression::None => "",
-            _ => " of the decompressed stream",
-        };
-        format!(
-            "record {} at byte offset {}{stream}",
-            self.index, self.offset
-        )
+        place(self.index, self.offset, self.compression)
     }
 
     fn truncated(&self, why: String) -> Error {
-        Error::format(format!("truncated {}: {why}", self.place()))
+        truncated(&self.place(), why)
     }
 
     fn check_crc(&self, what: &str, bytes: &[u8], stored: &[u8], detail: &str) -> Result<()> {
-        let mut s = [0u8; 4];
-        s.copy_from_slice(stored);
-        let stored = u32::from_le_bytes(s);
-        let computed = masked_crc32c(bytes);
-        if stored == computed {
-            return Ok(());
-        }
-        Err(Error::format(format!(
-            "corrupted {}: the {what} CRC-32C does not match (stored {stored:#010x}, computed {computed:#010x}){detail}",
-            self.place()
-        )))
+        check_crc(|| self.place(), what, bytes, stored, || detail.to_string())
     }
 
     /// A read error: a decompression failure is a format error, anything else an I/O error.
@@ -287,8 +264,55 @@ impl TfRecordReader {
     }
 }
 
+/// Where a record is, for messages: "record 10 at byte offset 1630" (of the decompressed stream).
+pub(crate) fn place(index: u64, offset: u64, compression: Compression) -> String {
+    let stream = match compression {
+        Compression::None => "",
+        _ => " of the decompressed stream",
+    };
+    format!("record {index} at byte offset {offset}{stream}")
+}
+
+pub(crate) fn truncated(place: &str, why: String) -> Error {
+    Error::format(format!("truncated {place}: {why}"))
+}
+
+/// Checks a stored masked CRC-32C against `bytes` (`place` and `detail` make the message, only on
+/// a mismatch).
+pub(crate) fn check_crc(
+    place: impl FnOnce() -> String,
+    what: &str,
+    bytes: &[u8],
+    stored: &[u8],
+    detail: impl FnOnce() -> String,
+) -> Result<()> {
+    let mut s = [0u8; 4];
+    s.copy_from_slice(stored);
+    let stored = u32::from_le_bytes(s);
+    let computed = masked_crc32c(bytes);
+    if stored == computed {
+        return Ok(());
+    }
+    Err(Error::format(format!(
+        "corrupted {}: the {what} CRC-32C does not match (stored {stored:#010x}, computed {computed:#010x}){}",
+        place(),
+        detail()
+    )))
+}
+
+/// Checks a length field against the bytes that follow its header (known for plain files).
+pub(crate) fn check_length(place: impl FnOnce() -> String, len: u64, remaining: u64) -> Result<()> {
+    if len.saturating_add(4) > remaining {
+        return Err(Error::format(format!(
+            "truncated or corrupt {}: its length field claims {len} data bytes (plus a 4-byte CRC), but only {remaining} bytes follow its header",
+            place()
+        )));
+    }
+    Ok(())
+}
+
 /// A hint for a first record whose length CRC fails: is this a TFRecord file, and compressed?
-fn format_hint(header: &[u8], compression: Compression) -> &'static str {
+pub(crate) fn format_hint(header: &[u8], compression: Compression) -> &'static str {
     match (compression, header) {
         (Compression::None, [0x1f, 0x8b, ..]) => {
             " (the file starts with the GZIP magic bytes: read it with Compression::Gzip)"

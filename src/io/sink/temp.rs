@@ -1,0 +1,69 @@
+//! [`TempPath`]: a file written under a temporary name beside its target, renamed when complete and
+//! removed when abandoned.
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, Result};
+
+/// A temporary file `.NAME.PID-N.tmp` in the target's directory. [`TempPath::persist`] syncs and
+/// renames it to the target; dropping it before that removes it.
+#[derive(Debug)]
+pub(crate) struct TempPath {
+    target: PathBuf,
+    tmp: PathBuf,
+    persisted: bool,
+}
+
+impl TempPath {
+    /// Creates the temporary file for `target` (which must name a file in an existing directory).
+    pub(crate) fn create(target: &Path) -> Result<(TempPath, File)> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let name = target.file_name().ok_or_else(|| {
+            Error::invalid_argument(format!("{} does not name a file", target.display()))
+                .with_file(target)
+        })?;
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = target.with_file_name(format!(
+            ".{}.{}-{n}.tmp",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| Error::io(e, target))?;
+        Ok((
+            TempPath {
+                target: target.to_path_buf(),
+                tmp,
+                persisted: false,
+            },
+            file,
+        ))
+    }
+
+    /// The final path.
+    pub(crate) fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Syncs `file` (already flushed by the caller), closes it and renames it to the target.
+    pub(crate) fn persist(mut self, file: File) -> Result<()> {
+        file.sync_all().map_err(|e| Error::io(e, &self.target))?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.target).map_err(|e| Error::io(e, &self.target))?;
+        self.persisted = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        if !self.persisted {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
