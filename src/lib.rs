@@ -33,6 +33,7 @@ pub mod error;
 pub mod frames;
 pub mod io;
 pub mod pipeline_file;
+pub mod plot;
 pub mod runtime;
 pub mod sources;
 pub mod tensor;
@@ -49,3 +50,8 @@ pub use transform::Windows;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// The guide for tf.data users: every Rust snippet in it runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/coming-from-tf-data.md")]
+struct ComingFromTfDataDoctests;

@@ -1,4 +1,9 @@
-//! Builds a [`Dataset`] from a pipeline file: `{"input": SOURCE, "pipeline": [OP, …]}`.
+//! Builds a [`Dataset`] from a pipeline file: `{"input": SOURCE, "pipeline": [OP, …]}`. File
+//! sources are in [`files`], the built-in element operations (cast, scale, one_hot, select, rename)
+//! in [`element_ops`].
+
+mod element_ops;
+mod files;
 
 use serde_json::Value;
 
@@ -88,8 +93,8 @@ pub fn build(file: &Value) -> Result<Dataset> {
             .and_then(Value::as_str)
             .unwrap_or("?")
             .to_string();
-        built = apply(built, op, &name)
-            .map_err(|e| e.set_stage(format!("pipeline op {i} ({name})")))?;
+        let stage = format!("pipeline op {i} ({name})");
+        built = apply(built, op, &name, &stage).map_err(|e| e.set_stage(stage.clone()))?;
     }
     match built {
         Built::Dataset(d) => Ok(d),
@@ -99,12 +104,17 @@ pub fn build(file: &Value) -> Result<Dataset> {
     }
 }
 
-/// Builds a source: `range`, `from_tensor_slices`, `from_tensors`, `zip`, `from_python_list`.
+/// Builds a source: `range`, `from_tensor_slices`, `from_tensors`, `zip`, `from_python_list`, or a
+/// file (`npy`, `npz`, `tfrecord`: see the `files` module). Relative file paths are relative to the
+/// working directory.
 pub fn source(input: &Value) -> Result<Dataset> {
     let kind = input
         .get("source")
         .and_then(Value::as_str)
         .ok_or_else(|| bad("an input needs a \"source\" name"))?;
+    if let Some(ds) = files::file_source(kind, input) {
+        return ds;
+    }
     match kind {
         "range" => {
             let args: Vec<i64> = field(input, "args")?
@@ -139,7 +149,8 @@ pub fn source(input: &Value) -> Result<Dataset> {
             _ => Err(bad("zip datasets must be a list or an object")),
         },
         other => Err(bad(format!(
-            "unknown source {other:?}; known: range, from_tensor_slices, from_tensors, from_python_list, zip"
+            "unknown source {other:?}; known: range, from_tensor_slices, from_tensors, from_python_list, zip, {}",
+            files::FILE_SOURCES
         ))),
     }
 }
@@ -240,7 +251,7 @@ fn padded_batch(ds: &Dataset, op: &Value) -> Result<Dataset> {
     ds.padded_batch(batch_size, shapes, values, flag(op, "drop_remainder")?)
 }
 
-fn apply(built: Built, op: &Value, name: &str) -> Result<Built> {
+fn apply(built: Built, op: &Value, name: &str, stage: &str) -> Result<Built> {
     let ds = match built {
         Built::Windows(w) => {
             return match name {
@@ -263,6 +274,9 @@ fn apply(built: Built, op: &Value, name: &str) -> Result<Built> {
         }
         Built::Dataset(ds) => ds,
     };
+    if let Some(out) = element_ops::element_op(&ds, name, op, stage) {
+        return out.map(Built::Dataset);
+    }
     let out = match name {
         "batch" => ds.batch_checked(int(op, "batch_size")?, flag(op, "drop_remainder")?)?,
         "padded_batch" => padded_batch(&ds, op)?,
@@ -331,21 +345,10 @@ fn apply(built: Built, op: &Value, name: &str) -> Result<Built> {
             let stride = positive(opt_int(op, "stride")?.unwrap_or(1), "Window stride")?;
             return Ok(Built::Windows(ds.window(size, shift, stride, flag(op, "drop_remainder")?)?));
         }
-        "cast" => {
-            let dtype: DType = field(op, "dtype")?
-                .as_str()
-                .ok_or_else(|| bad("dtype must be a string"))?
-                .parse()?;
-            let spec = ds
-                .element_spec()?
-                .map_components(|s| Ok(crate::element::TensorSpec::with_unknown(dtype, s.shape.clone())))?;
-            ds.map_with_spec(spec, move |e: Element| {
-                e.try_map_components(|_, t| super::tensor_ops::cast(t, dtype))
-            })
-        }
         other => {
             return Err(bad(format!(
-                "unknown op {other:?}; known: batch, padded_batch, unbatch, rebatch, take, skip, repeat, shard, shuffle, prefetch, concatenate, enumerate, filter, take_while, map, window, flat_map, cast"
+                "unknown op {other:?}; known: batch, padded_batch, unbatch, rebatch, take, skip, repeat, shard, shuffle, prefetch, concatenate, enumerate, filter, take_while, map, window, flat_map, {}",
+                element_ops::ELEMENT_OPS
             )))
         }
     };
