@@ -62,7 +62,6 @@ pub mod ffi;
 mod from_arrow;
 mod options;
 mod schema;
-pub(crate) mod temp;
 mod to_arrow;
 
 pub use dataframe::{from_dataframe, to_dataframe, to_dataframe_with, DataFrameConverter};

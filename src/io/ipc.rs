@@ -24,9 +24,9 @@ use crate::dataset::{Cardinality, Dataset};
 use crate::element::{Batch, Element, ElementSpec};
 use crate::error::{Error, Result};
 use crate::frames::export::{feed, ExportSummary, RecordBatchSink, RowBuffer};
-use crate::frames::temp::TempFile;
 use crate::frames::{BatchStream, FrameOptions, RecordBatchConverter, RecordBatchNode};
 use crate::io::sink::Sink;
+use crate::io::TempFile;
 
 /// Which of Arrow's two IPC formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

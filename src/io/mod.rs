@@ -9,3 +9,6 @@ pub mod parquet;
 pub mod sink;
 pub mod tensor_proto;
 pub mod tfrecord;
+
+mod temp_file;
+pub(crate) use temp_file::TempFile;

@@ -41,11 +41,11 @@ use crate::dataset::{Cardinality, Dataset};
 use crate::element::{Batch, Element, ElementSpec};
 use crate::error::{Error, Result};
 use crate::frames::export::{feed, ExportSummary, RecordBatchSink, RowBuffer};
-use crate::frames::temp::TempFile;
 use crate::frames::{
     check_same_columns, BatchStream, FrameOptions, RecordBatchConverter, RecordBatchNode,
 };
 use crate::io::sink::Sink;
+use crate::io::TempFile;
 
 /// The compression of a Parquet file's pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

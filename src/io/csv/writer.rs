@@ -10,7 +10,8 @@ use half::{bf16, f16};
 use super::reader::csv_error;
 use crate::element::{Element, ElementSpec, Structure};
 use crate::error::{Error, Result};
-use crate::io::sink::{protocol, Sink, TempPath};
+use crate::io::sink::{protocol, Sink};
+use crate::io::TempFile;
 use crate::tensor::{DType, Tensor, TensorElement};
 
 struct Column {
@@ -58,7 +59,7 @@ pub struct CsvSink {
     path: PathBuf,
     delimiter: u8,
     header: bool,
-    out: Option<(TempPath, csv::Writer<BufWriter<File>>)>,
+    out: Option<(TempFile, csv::Writer<BufWriter<File>>)>,
     structure: Option<Structure>,
     columns: Vec<Column>,
     header_done: bool,
@@ -232,7 +233,7 @@ impl Sink for CsvSink {
         if self.structure.is_some() {
             return Err(protocol("begin was called twice"));
         }
-        let (temp, file) = TempPath::create(&self.path)?;
+        let (temp, file) = TempFile::create(&self.path)?;
         let writer = csv::WriterBuilder::new()
             .delimiter(self.delimiter)
             .flexible(false)

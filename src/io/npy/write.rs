@@ -1,67 +1,14 @@
 //! Writing NPY files byte-identical to `np.save`: whole tensors ([`write_npy`]) or a stream of
 //! batches ([`NpyWriter`]), always through a temporary file renamed at the end.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::header::encode_header;
 use crate::error::{Error, ErrorKind, Result};
+use crate::io::TempFile;
 use crate::tensor::{DType, Tensor};
-
-/// A file being written under a temporary name in the target's directory; renamed to the target by
-/// [`TempFile::persist`], removed when dropped before that.
-pub(crate) struct TempFile {
-    target: PathBuf,
-    tmp: PathBuf,
-    persisted: bool,
-}
-
-impl TempFile {
-    /// Creates `.NAME.PID-N.tmp` beside `target`.
-    pub(crate) fn create(target: &Path) -> Result<(TempFile, File)> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let name = target.file_name().ok_or_else(|| {
-            Error::invalid_argument(format!("{} does not name a file", target.display()))
-                .with_file(target)
-        })?;
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp_name = format!(".{}.{}-{n}.tmp", name.to_string_lossy(), std::process::id());
-        let tmp = target.with_file_name(tmp_name);
-        let file = OpenOptions::new()
-            .write(true)
-            .read(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|e| Error::io(e, target))?;
-        Ok((
-            TempFile {
-                target: target.to_path_buf(),
-                tmp,
-                persisted: false,
-            },
-            file,
-        ))
-    }
-
-    /// Flushes `file` to disk and renames the temporary file to the target.
-    pub(crate) fn persist(mut self, file: File) -> Result<()> {
-        file.sync_all().map_err(|e| Error::io(e, &self.target))?;
-        drop(file);
-        std::fs::rename(&self.tmp, &self.target).map_err(|e| Error::io(e, &self.target))?;
-        self.persisted = true;
-        Ok(())
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.persisted {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-    }
-}
 
 fn values_of(tensor: &Tensor) -> Result<&[u8]> {
     tensor.buffer().map(|b| b.as_slice()).ok_or_else(|| {

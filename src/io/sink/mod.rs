@@ -28,11 +28,9 @@
 //! ```
 
 mod npy;
-mod temp;
 mod tfrecord;
 
 pub use npy::NpySink;
-pub(crate) use temp::TempPath;
 pub use tfrecord::TfRecordSink;
 
 use crate::dataset::Dataset;
@@ -46,8 +44,8 @@ use crate::error::{Error, Result};
 /// appear under its final name(s). Dropping a sink before `finish` removes everything it wrote.
 /// [`Dataset::write_to`] and [`Dataset::write_batches_to`] drive this protocol.
 ///
-/// To plug in a format: hold the file(s) under a temporary name (see `TempPath` in this module's
-/// source), write in `write_row` / `write_batch`, and sync and rename in `finish`; resolve any
+/// To plug in a format: hold the file(s) under a temporary name (see `TempFile` in
+/// `src/io/temp_file.rs`), write in `write_row` / `write_batch`, and sync and rename in `finish`; resolve any
 /// unknown dimension of the spec from the first row.
 pub trait Sink {
     /// Called once, before any row, with the spec of one row (dimensions may be unknown: they are

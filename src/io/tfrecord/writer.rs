@@ -1,15 +1,15 @@
 //! [`TfRecordWriter`]: writes TFRecord files as TensorFlow does, never leaving a partial file that
 //! looks complete.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use flate2::write::{GzEncoder, ZlibEncoder};
 
 use super::{masked_crc32c, record_header, Compression, Example};
 use crate::error::{Error, Result};
+use crate::io::TempFile;
 
 enum Sink {
     Plain(BufWriter<File>),
@@ -41,13 +41,12 @@ impl Sink {
 /// or ZLIB (at zlib's default level, as TensorFlow; the compressed bytes may differ from TensorFlow's
 /// but decompress to the same stream).
 ///
-/// The records go to a temporary file in the same directory (`.NAME.tmp-PID-N`), which
+/// The records go to a temporary file in the same directory (`.NAME.PID-N.tmp`), which
 /// [`TfRecordWriter::finish`] flushes, syncs and renames to the final name. A writer dropped without
 /// `finish` (an error, a panic) removes its temporary file, so a file at the final name is always
 /// complete.
 pub struct TfRecordWriter {
-    sink: Option<Sink>,
-    temp: PathBuf,
+    sink: Option<(TempFile, Sink)>,
     path: PathBuf,
     records: u64,
     failed: bool,
@@ -57,7 +56,6 @@ impl std::fmt::Debug for TfRecordWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TfRecordWriter")
             .field("path", &self.path)
-            .field("temp", &self.temp)
             .field("records", &self.records)
             .finish()
     }
@@ -67,26 +65,8 @@ impl TfRecordWriter {
     /// Starts writing `path` (which appears only at [`TfRecordWriter::finish`]). Errors when the
     /// path has no file name or the temporary file cannot be created.
     pub fn create(path: impl AsRef<Path>, compression: Compression) -> Result<Self> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
         let path = path.as_ref().to_path_buf();
-        let name = path.file_name().ok_or_else(|| {
-            Error::invalid_argument(format!("TFRecord path {} has no file name", path.display()))
-        })?;
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let temp = dir.join(format!(
-            ".{}.tmp-{}-{}",
-            name.to_string_lossy(),
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .map_err(|e| Error::io(e, &temp))?;
+        let (temp, file) = TempFile::create(&path)?;
         let buffered = BufWriter::with_capacity(1 << 16, file);
         let level = flate2::Compression::default();
         let sink = match compression {
@@ -95,8 +75,7 @@ impl TfRecordWriter {
             Compression::Zlib => Sink::Zlib(ZlibEncoder::new(buffered, level)),
         };
         Ok(TfRecordWriter {
-            sink: Some(sink),
-            temp,
+            sink: Some((temp, sink)),
             path,
             records: 0,
             failed: false,
@@ -116,7 +95,7 @@ impl TfRecordWriter {
     /// Appends one record (framed with its length and both masked CRCs).
     pub fn write_record(&mut self, data: &[u8]) -> Result<()> {
         let sink = match (&mut self.sink, self.failed) {
-            (Some(sink), false) => sink,
+            (Some((_, sink)), false) => sink,
             _ => {
                 return Err(Error::invalid_argument(
                     "this TFRecord writer failed earlier; its file is abandoned",
@@ -146,30 +125,25 @@ impl TfRecordWriter {
     /// is removed and nothing appears at the final path.
     pub fn finish(mut self) -> Result<()> {
         let sink = self.sink.take();
-        let result = match (sink, self.failed) {
-            (Some(sink), false) => sink
-                .finish()
-                .and_then(|file| file.sync_all())
-                .and_then(|_| fs::rename(&self.temp, &self.path))
-                .map_err(|e| Error::io(e, &self.path)),
+        match (sink, self.failed) {
+            (Some((temp, sink)), false) => {
+                let file = sink.finish().map_err(|e| Error::io(e, &self.path))?;
+                temp.persist(file)
+            }
             _ => Err(Error::invalid_argument(
                 "this TFRecord writer failed earlier; its file is abandoned",
             )
             .with_file(&self.path)),
-        };
-        if result.is_err() {
-            let _ = fs::remove_file(&self.temp);
         }
-        result
     }
 }
 
 impl Drop for TfRecordWriter {
     /// Without [`TfRecordWriter::finish`], the temporary file is removed.
     fn drop(&mut self) {
-        if let Some(sink) = self.sink.take() {
-            drop(sink);
-            let _ = fs::remove_file(&self.temp);
+        if let Some((temp, sink)) = self.sink.take() {
+            drop(sink); // closes the file, then the temporary file is removed
+            drop(temp);
         }
     }
 }

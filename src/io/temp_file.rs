@@ -1,5 +1,6 @@
-//! [`TempPath`]: a file written under a temporary name beside its target, renamed when complete and
-//! removed when abandoned.
+//! [`TempFile`]: a file written under a temporary name beside its target, renamed to the target when
+//! complete and removed when abandoned, so that a failed write never leaves a file that looks whole.
+//! Every writer of slicestream (NPY, TFRecord, CSV, Parquet, Arrow IPC) goes through it.
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -7,18 +8,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 
-/// A temporary file `.NAME.PID-N.tmp` in the target's directory. [`TempPath::persist`] syncs and
+/// The temporary file `.NAME.PID-N.tmp` in the target's directory. [`TempFile::persist`] syncs and
 /// renames it to the target; dropping it before that removes it.
 #[derive(Debug)]
-pub(crate) struct TempPath {
+pub(crate) struct TempFile {
     target: PathBuf,
     tmp: PathBuf,
     persisted: bool,
 }
 
-impl TempPath {
-    /// Creates the temporary file for `target` (which must name a file in an existing directory).
-    pub(crate) fn create(target: &Path) -> Result<(TempPath, File)> {
+impl TempFile {
+    /// Creates the temporary file for `target` (which must name a file in an existing directory),
+    /// open for reading and writing.
+    pub(crate) fn create(target: &Path) -> Result<(TempFile, File)> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let name = target.file_name().ok_or_else(|| {
             Error::invalid_argument(format!("{} does not name a file", target.display()))
@@ -31,18 +33,17 @@ impl TempPath {
             std::process::id()
         ));
         let file = OpenOptions::new()
+            .read(true)
             .write(true)
             .create_new(true)
             .open(&tmp)
             .map_err(|e| Error::io(e, target))?;
-        Ok((
-            TempPath {
-                target: target.to_path_buf(),
-                tmp,
-                persisted: false,
-            },
-            file,
-        ))
+        let temp = TempFile {
+            target: target.to_path_buf(),
+            tmp,
+            persisted: false,
+        };
+        Ok((temp, file))
     }
 
     /// The final path.
@@ -60,7 +61,7 @@ impl TempPath {
     }
 }
 
-impl Drop for TempPath {
+impl Drop for TempFile {
     fn drop(&mut self) {
         if !self.persisted {
             let _ = std::fs::remove_file(&self.tmp);
