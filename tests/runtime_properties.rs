@@ -224,3 +224,84 @@ proptest! {
         }
     }
 }
+
+/// `(x, 10x)`: a map that makes a tuple, so that the fused batch stacks two components.
+fn pair(e: Element) -> Result<Element> {
+    let x = scalar(&e)?;
+    Ok(Element::tuple(vec![
+        Tensor::scalar(x),
+        Tensor::scalar(10 * x),
+    ]))
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// A parallel map directly followed by `batch` runs fused (map_and_batch: each batch mapped and
+    /// stacked by one worker); its batches are those of a sequential map then `batch`, and a
+    /// non-deterministic one has the same batch sizes and the same elements.
+    #[test]
+    fn a_parallel_map_fused_with_batch_gives_the_batches_of_map_then_batch(
+        n in 0usize..700,
+        batch in 1usize..70,
+        drop_remainder: bool,
+        calls in 2usize..9,
+        threads in 1usize..5,
+    ) {
+        let values: Vec<i64> = (0..n as i64).collect();
+        let source = Dataset::from_tensor_slices(values).unwrap();
+        let sequential = source.map(pair).batch(batch, drop_remainder).unwrap();
+        let expected = rows(&sequential, 0);
+        let fused = with_threads(
+            &source.map_with(parallel(calls, true), pair).batch(batch, drop_remainder).unwrap(),
+            threads,
+        );
+        prop_assert_eq!(rows(&fused, 0), expected.clone());
+        let unordered = with_threads(
+            &source.map_with(parallel(calls, false), pair).batch(batch, drop_remainder).unwrap(),
+            threads,
+        );
+        let got = rows(&unordered, 0);
+        let sizes = |r: &[Vec<Vec<i64>>]| r.iter().map(|b| b[0].len()).collect::<Vec<_>>();
+        prop_assert_eq!(sizes(&got), sizes(&expected));
+        let all = |r: Vec<Vec<Vec<i64>>>| sorted(r.into_iter().flat_map(|mut b| b.swap_remove(0)).collect());
+        prop_assert_eq!(all(got), all(expected));
+    }
+}
+
+/// An error in a fused parallel map + batch arrives after every whole batch before the failing
+/// element, names the map and the element, and ends the epoch.
+#[test]
+fn a_failing_element_in_a_fused_map_and_batch_ends_the_epoch_after_the_batches_before_it() {
+    let failing = 1000i64;
+    let ds = Dataset::from_tensor_slices((0..2000i64).collect::<Vec<_>>())
+        .unwrap()
+        .map_with(parallel(4, true), move |e| {
+            let x = scalar(&e)?;
+            if x == failing {
+                return Err(slicestream::Error::invalid_argument("bad element"));
+            }
+            Ok(e)
+        })
+        .batch(64, false)
+        .unwrap();
+    let mut it = ds.iter();
+    let mut batches = 0;
+    let err = loop {
+        match it.next() {
+            Some(Ok(b)) => {
+                assert_eq!(
+                    b.component(0).unwrap().as_slice::<i64>().unwrap()[0],
+                    batches * 64
+                );
+                batches += 1;
+            }
+            Some(Err(e)) => break e,
+            None => panic!("the epoch ended without the error"),
+        }
+    };
+    assert_eq!(batches, failing / 64);
+    let text = err.to_string();
+    assert!(text.contains("map") && text.contains("1000"), "{text}");
+    assert!(it.next().is_none());
+}

@@ -117,4 +117,16 @@ pub(crate) trait Node: Send + Sync + 'static {
     fn is_random_access(&self) -> bool {
         false
     }
+    /// Opens a pass whose elements are already stacked into batches of `batch_size` (the last one
+    /// smaller unless `drop_remainder`), when this node can build them itself in parallel (a
+    /// parallel `map` fused with the `batch` after it, as tf.data's `map_and_batch`). `None`: it
+    /// cannot, and `batch` stacks the elements of [`Node::open`].
+    fn open_batched(
+        &self,
+        _ctx: &Context,
+        _batch_size: usize,
+        _drop_remainder: bool,
+    ) -> Option<Result<Stream>> {
+        None
+    }
 }

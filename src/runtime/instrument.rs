@@ -9,7 +9,7 @@ use super::stats::StageCounters;
 use crate::dataset::stream::Indices;
 use crate::dataset::{Cardinality, Context, Elements, Node, Stream};
 use crate::element::{Element, ElementSpec};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -51,17 +51,41 @@ impl Node for Instrumented {
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
+        // `open_with` yields what the closure gives: always `Some` here.
+        self.open_with(ctx, |inner, ctx| Some(inner.open(ctx)))
+            .unwrap_or_else(|| Err(Error::invalid_argument("a stage did not open")))
+    }
+
+    fn open_batched(
+        &self,
+        ctx: &Context,
+        batch_size: usize,
+        drop_remainder: bool,
+    ) -> Option<Result<Stream>> {
+        self.open_with(ctx, |inner, ctx| {
+            inner.open_batched(ctx, batch_size, drop_remainder)
+        })
+    }
+}
+
+impl Instrumented {
+    /// Opens the inner node with `open` under this stage's counters, and counts what it yields.
+    fn open_with(
+        &self,
+        ctx: &Context,
+        open: impl FnOnce(&dyn Node, &Context) -> Option<Result<Stream>>,
+    ) -> Option<Result<Stream>> {
         let counters =
             ctx.runtime
                 .stats
                 .stage(self.id, self.inner.name(), ctx.stage.as_ref().map(|s| s.id));
         let inner_ctx = ctx.with_stage(counters.clone());
         let name = self.inner.name();
-        let stream = self
-            .inner
-            .open(&inner_ctx)
-            .map_err(|e| e.with_stage(name))?;
-        Ok(match stream {
+        let stream = match open(self.inner.as_ref(), &inner_ctx)? {
+            Ok(stream) => stream,
+            Err(e) => return Some(Err(e.with_stage(name))),
+        };
+        Some(Ok(match stream {
             Stream::Elements(elements) => Stream::Elements(Box::new(TimedElements {
                 inner: elements,
                 counters,
@@ -74,7 +98,7 @@ impl Node for Instrumented {
                     count: 0,
                 }),
             },
-        })
+        }))
     }
 }
 

@@ -1,5 +1,6 @@
 //! [`Tensor`]: a dtype, a shape and contiguous row-major values in Arrow buffers.
 
+use std::borrow::Borrow;
 use std::fmt;
 
 use arrow_buffer::{Buffer, MutableBuffer, ScalarBuffer};
@@ -528,10 +529,21 @@ impl Tensor {
     ///
     /// Errors name the first part whose dtype or shape differs (TensorFlow's batching error).
     pub fn stack(parts: &[Tensor]) -> Result<Tensor> {
+        Tensor::stack_of(parts)
+    }
+
+    /// [`Tensor::stack`] of borrowed tensors (no clone of each part).
+    pub fn stack_refs(parts: &[&Tensor]) -> Result<Tensor> {
+        Tensor::stack_of(parts)
+    }
+
+    fn stack_of<P: Borrow<Tensor>>(parts: &[P]) -> Result<Tensor> {
         let first = parts
             .first()
-            .ok_or_else(|| Error::invalid_argument("cannot stack zero tensors"))?;
+            .ok_or_else(|| Error::invalid_argument("cannot stack zero tensors"))?
+            .borrow();
         for (i, p) in parts.iter().enumerate().skip(1) {
+            let p = p.borrow();
             if p.dtype != first.dtype {
                 return Err(Error::incompatible(format!(
                     "Cannot batch tensors of different dtypes. First element had dtype {} and element {i} had dtype {}.",
@@ -642,12 +654,12 @@ impl Tensor {
 }
 
 /// The values of `parts` one after another, in one new buffer.
-fn concat_storage(dtype: DType, parts: &[Tensor]) -> Storage {
+fn concat_storage<P: Borrow<Tensor>>(dtype: DType, parts: &[P]) -> Storage {
     match dtype.item_size() {
         Some(item) => {
             let chunks: Vec<&[u8]> = parts
                 .iter()
-                .filter_map(|p| match &p.storage {
+                .filter_map(|p| match &p.borrow().storage {
                     Storage::Fixed(b) => Some(b.as_slice()),
                     Storage::Variable { .. } => None,
                 })
@@ -655,7 +667,7 @@ fn concat_storage(dtype: DType, parts: &[Tensor]) -> Storage {
             Storage::Fixed(concat_fixed(item, &chunks))
         }
         None => {
-            let count: usize = parts.iter().map(|p| p.num_elements()).sum();
+            let count: usize = parts.iter().map(|p| p.borrow().num_elements()).sum();
             let mut offsets = Vec::with_capacity(count + 1);
             let mut values = Vec::new();
             offsets.push(0i64);
@@ -663,7 +675,7 @@ fn concat_storage(dtype: DType, parts: &[Tensor]) -> Storage {
                 if let Storage::Variable {
                     offsets: o,
                     values: v,
-                } = &p.storage
+                } = &p.borrow().storage
                 {
                     let (a, z) = (o[0] as usize, o[o.len() - 1] as usize);
                     let base = values.len() as i64 - a as i64;

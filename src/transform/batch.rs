@@ -17,18 +17,23 @@ pub(crate) fn stack_elements(elements: &[Element]) -> Result<Batch> {
         .ok_or_else(|| Error::invalid_argument("cannot batch zero elements"))?;
     let mut components = Vec::with_capacity(first.len());
     for c in 0..first.len() {
-        let column: Vec<Tensor> = elements.iter().map(|e| e.components()[c].clone()).collect();
-        let head = &column[0];
-        for (j, t) in column.iter().enumerate().skip(1) {
-            if t.dtype() != head.dtype() || t.shape() != head.shape() {
-                return Err(Error::incompatible(format!(
+        let column: Vec<&Tensor> = elements.iter().map(|e| &e.components()[c]).collect();
+        // Tensor::stack checks that dtypes and shapes agree; on failure, TensorFlow's message.
+        let stacked = Tensor::stack_refs(&column).map_err(|e| {
+            let head = column[0];
+            let differs = column
+                .iter()
+                .position(|t| t.dtype() != head.dtype() || t.shape() != head.shape());
+            match differs {
+                Some(j) => Error::incompatible(format!(
                     "Cannot batch tensors with different shapes in component {c}. First element had shape {} and element {j} had shape {}.",
                     tf_shape(head.shape()),
-                    tf_shape(t.shape())
-                )));
+                    tf_shape(column[j].shape())
+                )),
+                None => e,
             }
-        }
-        components.push(Tensor::stack(&column)?);
+        })?;
+        components.push(stacked);
     }
     Element::from_shared(first.shared_structure().clone(), components)
 }
@@ -101,6 +106,9 @@ impl Node for BatchNode {
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
         let (size, drop) = (self.batch_size, self.drop_remainder);
+        if let Some(fused) = self.input.open_batched(ctx, size, drop) {
+            return fused;
+        }
         let mut index = 0u64;
         let stream: Elements = match self.input.open(ctx)? {
             Stream::Indexed {

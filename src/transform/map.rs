@@ -136,6 +136,16 @@ impl Work {
     }
 }
 
+impl MapNode {
+    /// How many calls run at once (1: sequential).
+    fn parallel_calls(&self, ctx: &Context) -> usize {
+        match self.options.num_parallel_calls {
+            ParallelCalls::Fixed(n) => n.max(1),
+            ParallelCalls::Autotune => ctx.runtime.num_threads().max(2),
+        }
+    }
+}
+
 impl Node for MapNode {
     fn name(&self) -> &'static str {
         self.work.stage
@@ -171,12 +181,36 @@ impl Node for MapNode {
         self.input.cardinality()
     }
 
+    fn open_batched(
+        &self,
+        ctx: &Context,
+        batch_size: usize,
+        drop_remainder: bool,
+    ) -> Option<Result<Stream>> {
+        // Fused with the batch after it when the map is parallel and per element, and no memory
+        // budget asks for chunks smaller than a batch.
+        let calls = self.parallel_calls(ctx);
+        if calls < 2 || self.work.keep_batch_size || ctx.runtime.budget.limit().is_some() {
+            return None;
+        }
+        let open = || -> Result<Stream> {
+            let input = self.input.open(ctx)?.into_elements();
+            let batches = ParallelMap::new(
+                input,
+                self.work.clone(),
+                ctx,
+                calls,
+                self.options.deterministic,
+            )?
+            .batching(batch_size, drop_remainder);
+            Ok(Stream::Elements(Box::new(batches)))
+        };
+        Some(open())
+    }
+
     fn open(&self, ctx: &Context) -> Result<Stream> {
         let input = self.input.open(ctx)?.into_elements();
-        let calls = match self.options.num_parallel_calls {
-            ParallelCalls::Fixed(n) => n.max(1),
-            ParallelCalls::Autotune => ctx.runtime.num_threads().max(2),
-        };
+        let calls = self.parallel_calls(ctx);
         if calls > 1 {
             return Ok(Stream::Elements(Box::new(ParallelMap::new(
                 input,
@@ -259,6 +293,11 @@ impl Dataset {
 
     /// [`Dataset::map`] with options: `num_parallel_calls` runs `f` on the pipeline's own pool
     /// (never rayon's global one); results come back in input order unless `deterministic` is false.
+    ///
+    /// A parallel map followed directly by [`Dataset::batch`] runs fused, as tf.data's
+    /// `map_and_batch`: each batch is mapped and stacked by one worker of the pool, so stacking is
+    /// parallel too (not under a memory budget, whose chunks may be smaller than a batch). The
+    /// output is the same; in the stats the map stage then counts batches.
     ///
     /// ```
     /// use slicestream::{Dataset, Element, Tensor};

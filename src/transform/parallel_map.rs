@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
 
+use super::batch::stack_elements;
 use super::map::MapFn;
 use crate::dataset::{Context, Elements};
 use crate::element::{Element, ElementSpec};
@@ -52,6 +53,28 @@ impl Drop for SendOnDrop {
     }
 }
 
+/// The batch of one chunk's mapped elements (batch number `seq`): the first error if any (the
+/// elements before it are lost with their batch, as in `batch`), nothing for a short last batch
+/// when `drop_remainder`, else the stacked batch.
+fn stack_chunk(
+    results: Vec<Result<Element>>,
+    seq: u64,
+    size: usize,
+    drop_remainder: bool,
+) -> Vec<Result<Element>> {
+    let mut elements = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(e) => elements.push(e),
+            Err(e) => return vec![Err(e)],
+        }
+    }
+    if elements.is_empty() || (drop_remainder && elements.len() < size) {
+        return Vec::new();
+    }
+    vec![stack_elements(&elements).map_err(|e| e.with_stage("batch").with_element(seq))]
+}
+
 /// A chunk of input elements, their bytes, and the bytes of the budget they held upstream.
 type Pulled = (Vec<Result<Element>>, usize, Reservation);
 
@@ -88,6 +111,12 @@ pub(crate) struct ParallelMap {
     ready: VecDeque<Result<Element>>,
     ready_reservation: Option<Reservation>,
     failed: bool,
+    /// Fused with the `batch` after it: each chunk is one batch (`batch_size`, `drop_remainder`),
+    /// stacked on the pool by the worker that mapped it.
+    batch: Option<(usize, bool)>,
+    /// Fused and not deterministic: the short last batch, held back until every other batch is out
+    /// (only the last batch may be short, as with `map` then `batch`).
+    held: Option<Chunk>,
 }
 
 impl ParallelMap {
@@ -127,7 +156,21 @@ impl ParallelMap {
             ready: VecDeque::new(),
             ready_reservation: None,
             failed: false,
+            batch: None,
+            held: None,
         })
+    }
+
+    /// Yields batches of `batch_size` mapped elements instead of single ones (tf.data's
+    /// `map_and_batch`): each chunk is one batch, mapped and stacked by one worker of the pool, so
+    /// that stacking runs in parallel too. Only without a memory budget (chunks are then never
+    /// split). A failing element ends the output with its error, as `map` then `batch` would.
+    pub(crate) fn batching(mut self, batch_size: usize, drop_remainder: bool) -> Self {
+        self.chunk_size = batch_size;
+        // One batch per call, and one more queued so that the pool never waits for the consumer.
+        self.max_in_flight = self.max_in_flight.clamp(2, 8) + 1;
+        self.batch = Some((batch_size, drop_remainder));
+        self
     }
 
     /// Pulls up to one chunk of input elements, with their bytes. Under a budget a chunk holds at
@@ -232,6 +275,7 @@ impl ParallelMap {
         self.next_index += items.len() as u64;
         self.in_flight += 1;
         let (work, stop_at, epoch) = (self.work.clone(), self.stop_at.clone(), self.epoch);
+        let batch = self.batch;
         let mut guard = SendOnDrop {
             tx: self.tx.clone(),
             chunk: Some(Chunk {
@@ -259,8 +303,24 @@ impl ParallelMap {
                     break;
                 }
             }
+            if let Some((size, drop_remainder)) = batch {
+                chunk.results = stack_chunk(
+                    std::mem::take(&mut chunk.results),
+                    seq,
+                    size,
+                    drop_remainder,
+                );
+            }
             drop(guard);
         });
+    }
+
+    /// Whether `chunk` is a fused batch of fewer than `batch_size` elements.
+    fn is_short_batch(&self, chunk: &Chunk) -> bool {
+        let Some((size, _)) = self.batch else {
+            return false;
+        };
+        matches!(chunk.results.first(), Some(Ok(b)) if b.batch_size().is_some_and(|n| n < size))
     }
 
     /// The next finished chunk to hand out, waiting for it.
@@ -273,7 +333,7 @@ impl ParallelMap {
                 }
             }
             if self.in_flight == 0 {
-                return None;
+                return self.held.take();
             }
             let start = Instant::now();
             let chunk = self.rx.recv().ok()?;
@@ -282,6 +342,10 @@ impl ParallelMap {
             }
             self.in_flight -= 1;
             if !self.deterministic {
+                if self.in_flight > 0 && self.is_short_batch(&chunk) {
+                    self.held = Some(chunk);
+                    continue;
+                }
                 return Some(chunk);
             }
             self.reorder.insert(chunk.seq, chunk);
