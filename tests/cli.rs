@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use slicestream::io::npy::read_npy;
 
 fn bin() -> Command {
@@ -413,6 +413,8 @@ fn bench_lists_runs_in_children_and_prints_json() {
             "--reps",
             "1",
             "--json",
+            "--form",
+            "ndarray",
         ],
     );
     let results = json_lines(&out);
@@ -432,6 +434,44 @@ fn bench_lists_runs_in_children_and_prints_json() {
         assert!(r["elements_per_s"].as_f64().unwrap() > 0.0);
     }
     assert_eq!(results[1]["case"], "batch");
+    // Without --form: each batched case in each output form; per_element in the ndarray form only.
+    let forms = json_lines(&ok(
+        dir.path(),
+        &[
+            "bench",
+            "--case",
+            "batch",
+            "--case",
+            "per_element",
+            "--rows",
+            "3000",
+            "--reps",
+            "1",
+            "--json",
+        ],
+    ));
+    let got: Vec<(String, String)> = forms
+        .iter()
+        .map(|r| {
+            (
+                r["case"].as_str().unwrap().to_string(),
+                r["form"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("batch", "ndarray"),
+        ("batch", "arrow"),
+        ("batch", "polars"),
+        ("per_element", "ndarray"),
+    ];
+    assert_eq!(
+        got,
+        want.map(|(c, f)| (c.to_string(), f.to_string())).to_vec()
+    );
+    for r in &forms {
+        assert_eq!(r["elements"], 3000, "{r}");
+    }
     let text = stdout(&ok(
         dir.path(),
         &[
@@ -595,4 +635,46 @@ fn every_format_converts_and_inspects() {
         ],
     );
     assert!(is_png(&dir.path().join("b.png")));
+}
+
+/// Batches whose last one is short (a dimension the spec leaves unknown) go to Parquet and Arrow
+/// IPC as list columns, and read back with their own lengths.
+#[test]
+fn ragged_batches_write_to_parquet_and_ipc_as_lists() {
+    let dir = temp();
+    std::fs::write(
+        dir.path().join("p.json"),
+        r#"{"input": {"source": "range", "args": [10], "dtype": "int64"},
+            "pipeline": [{"op": "filter", "predicate": "x % 2 == 0"}, {"op": "batch", "batch_size": 2}]}"#,
+    )
+    .unwrap();
+    for out in ["out.parquet", "out.arrow"] {
+        ok(dir.path(), &["run", "p.json", "--output", out]);
+        let back = &json_lines(&ok(dir.path(), &["inspect", out, "--json"]))[0];
+        assert_eq!(back["elements"], 3, "{out}: {back}");
+        let lengths: Vec<Value> = back["head"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["shape"].clone())
+            .collect();
+        assert_eq!(
+            lengths,
+            [json!([2]), json!([2]), json!([1])],
+            "{out}: {back}"
+        );
+        assert_eq!(back["head"][2]["values"], json!([8]), "{out}: {back}");
+    }
+    ok(
+        dir.path(),
+        &[
+            "convert",
+            data("digits.npz").to_str().unwrap(),
+            "b.parquet",
+            "--batch",
+            "64",
+        ],
+    );
+    let back = &json_lines(&ok(dir.path(), &["inspect", "b.parquet", "--json"]))[0];
+    assert_eq!(back["elements"], 29, "{back}");
 }

@@ -436,6 +436,26 @@ def c_np_slice_copy(res, reps):
                batches_per_s=derive(times, -(-N // B)))
 
 
+@case("np_double_batches")
+def c_np_double_batches(res, reps):
+    # Added for slicestream's map_batch_vectorized case: numpy's x*2 over the same batches.
+    x, y = make_xy()
+
+    def run():
+        c = 0
+        for i in range(0, N, B):
+            xb = x[i:i + B] * 2.0
+            yb = y[i:i + B]
+            c += len(xb) + 0 * len(yb)
+        return c
+
+    times, _ = time_runs(run, reps)
+    res.update(desc="x[i:i+256] * 2 for all batches (a new array per batch)", n_elements=N,
+               batch_size=B, times_s=times, seconds=stats(times),
+               elements_per_s=derive(times, N), x_gb_per_s=derive(times, N * D * 4, 1e-9),
+               batches_per_s=derive(times, -(-N // B)))
+
+
 @case("arrow_slices")
 def c_arrow(res, reps):
     import numpy as np

@@ -59,6 +59,8 @@ pub struct CaseResult {
     pub case: String,
     /// What it runs.
     pub description: String,
+    /// The form batches were handed over in.
+    pub form: OutputForm,
     /// Elements per pass.
     pub elements: u64,
     /// Bytes of x per pass (what GB/s counts).
@@ -100,6 +102,30 @@ pub const CASES: &[&str] = &[
     "generator_big_shuffle_batch",
     "generator_big_shuffle_batch_budget64",
 ];
+
+/// Each case's name and what it runs, in order.
+pub const CASE_DESCRIPTIONS: &[(&str, &str)] = &[
+    ("batch", "from_tensor_slices((x, y)).batch(256)"),
+    ("shuffle_batch_prefetch", "from_tensor_slices((x, y)).shuffle(10000, seed 1).batch(256).prefetch(2)"),
+    ("indexed_shuffle_batch", "from_tensor_slices((x, y)).global_shuffle(seed 1).batch(256)"),
+    ("map_batch", "from_tensor_slices((x, y)).map(x*2, parallel autotune, deterministic).batch(256)"),
+    ("map_batch_vectorized", "from_tensor_slices((x, y)).batch(256).map_batch(x*2)"),
+    ("shuffle_map_batch_prefetch", "from_tensor_slices((x, y)).shuffle(10000, seed 1).map(x*2, autotune).batch(256).prefetch(2)"),
+    ("per_element", "from_tensor_slices((x, y)) unbatched, views of both parts"),
+    ("padded_batch", "100,000 int32 sequences (lengths 1..64) .padded_batch(64)"),
+    ("stream_npy", "a 2 GiB f32[684784, 784] NPY file, memory-mapped, .shuffle(10000).batch(256)"),
+    ("generator_shuffle_batch", "from_generator(2 GiB of (f32[784], i64)).shuffle(10000).batch(256)"),
+    ("generator_big_shuffle_batch", "from_generator(2 GiB of (f32[784], i64)).shuffle(50000).batch(256): a 150 MiB buffer"),
+    ("generator_big_shuffle_batch_budget64", "the same with Options::with_memory_budget(64 MiB): the buffer shrinks to fit"),
+];
+
+/// What case `name` runs, if it is a case.
+pub fn describe(name: &str) -> Option<&'static str> {
+    CASE_DESCRIPTIONS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, d)| *d)
+}
 
 /// Writes a 2 GiB `f32[rows, 784]` NPY file (made row block by row block, never whole in memory)
 /// into the system's temp folder, once per process; the path.
@@ -169,15 +195,54 @@ fn double_x(e: Element) -> Result<Element> {
     Ok(Element::tuple(vec![Tensor::from(x), parts[1].clone()]))
 }
 
-/// Consumes a batch as a user would: views of both parts (`.numpy()`), returning its size.
-fn consume(batch: &Element) -> Result<usize> {
+/// The form each batch is handed to the consumer in (the CLI's `bench --form`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputForm {
+    /// `ndarray` views of every component (`.numpy()` in TensorFlow).
+    Ndarray,
+    /// An Arrow `RecordBatch` ([`crate::frames::to_record_batch`]).
+    Arrow,
+    /// A Polars `DataFrame` ([`crate::frames::to_dataframe`]).
+    Polars,
+}
+
+impl OutputForm {
+    /// Every form, in order.
+    pub const ALL: [OutputForm; 3] = [OutputForm::Ndarray, OutputForm::Arrow, OutputForm::Polars];
+
+    /// The form's name: `ndarray`, `arrow`, `polars`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputForm::Ndarray => "ndarray",
+            OutputForm::Arrow => "arrow",
+            OutputForm::Polars => "polars",
+        }
+    }
+
+    /// The form named `name`.
+    pub fn from_name(name: &str) -> Result<Self> {
+        OutputForm::ALL
+            .into_iter()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "unknown output form {name:?}; the forms are ndarray, arrow, polars"
+                ))
+            })
+    }
+}
+
+/// Consumes a batch as a user would: views of both parts (`.numpy()`), or the batch as a record
+/// batch or a data frame; returns its number of rows.
+fn consume(batch: &Element, form: OutputForm) -> Result<usize> {
+    match form {
+        OutputForm::Arrow => return Ok(crate::frames::to_record_batch(batch)?.num_rows()),
+        OutputForm::Polars => return Ok(crate::frames::to_dataframe(batch)?.height()),
+        OutputForm::Ndarray => {}
+    }
     let mut rows = None;
     for t in batch.components() {
-        let n = match t.dtype() {
-            crate::tensor::DType::F32 => t.view::<f32>()?.shape()[0],
-            crate::tensor::DType::I64 => t.view::<i64>()?.shape()[0],
-            _ => t.shape().first().copied().unwrap_or(1),
-        };
+        let n = view_len(t)?;
         if rows.is_some_and(|r| r != n) {
             return Err(Error::incompatible("batch components differ in size"));
         }
@@ -186,13 +251,35 @@ fn consume(batch: &Element) -> Result<usize> {
     Ok(rows.unwrap_or(0))
 }
 
-/// One pass over `ds`, counting elements (rows of batches); returns the count and the stats.
-fn pass(ds: &Dataset, batched: bool) -> Result<(u64, PipelineStats)> {
+/// The leading dimension of an ndarray view of `t` (1 for a scalar), for the dtypes of the cases.
+fn view_len(t: &Tensor) -> Result<usize> {
+    use crate::tensor::DType;
+    let shape = match t.dtype() {
+        DType::F32 => t.view::<f32>()?.shape().to_vec(),
+        DType::I64 => t.view::<i64>()?.shape().to_vec(),
+        DType::I32 => t.view::<i32>()?.shape().to_vec(),
+        _ => t.shape().to_vec(),
+    };
+    Ok(shape.first().copied().unwrap_or(1))
+}
+
+/// One pass over `ds`, counting elements (rows of batches when `batched`, else elements, each
+/// still consumed); returns the count and the stats.
+fn pass(ds: &Dataset, batched: bool, form: OutputForm) -> Result<(u64, PipelineStats)> {
     let mut it = ds.iter();
     let mut n = 0u64;
     for b in it.by_ref() {
         let b = b?;
-        n += if batched { consume(&b)? as u64 } else { 1 };
+        let rows = match form {
+            OutputForm::Ndarray if !batched => {
+                for t in b.components() {
+                    view_len(t)?;
+                }
+                1
+            }
+            _ => consume(&b, form)?,
+        };
+        n += if batched { rows as u64 } else { 1 };
     }
     Ok((n, it.stats()))
 }
@@ -209,39 +296,48 @@ pub fn sequences(seed: u64) -> Result<Vec<Element>> {
         .collect()
 }
 
-/// Runs case `name` `reps` times (after one warm-up run) and reports the medians.
+/// Runs case `name` `reps` times (after one warm-up run), batches as ndarray views, and reports
+/// the medians.
 pub fn run_case(name: &str, data: &XY, reps: usize) -> Result<CaseResult> {
+    run_case_as(name, data, reps, OutputForm::Ndarray)
+}
+
+/// [`run_case`] with each batch handed over in `form`. The unbatched `per_element` case has only
+/// the ndarray form.
+pub fn run_case_as(name: &str, data: &XY, reps: usize, form: OutputForm) -> Result<CaseResult> {
     let n = data.len();
     let row_bytes = (D * 4) as u64;
     let parallel = MapOptions::default().with_num_parallel_calls(ParallelCalls::Autotune);
-    let (description, ds, batched, elements): (&str, Dataset, bool, u64) = match name {
-        "batch" => ("from_tensor_slices((x, y)).batch(256) -> ndarray views", data.dataset()?.batch(BATCH, false)?, true, n as u64),
+    let (ds, batched, elements): (Dataset, bool, u64) = match name {
+        "batch" => (data.dataset()?.batch(BATCH, false)?, true, n as u64),
         "shuffle_batch_prefetch" => (
-            "from_tensor_slices((x, y)).shuffle(10000, seed 1).batch(256).prefetch(2)",
-            data.dataset()?.shuffle(10_000, Some(1), true)?.batch(BATCH, false)?.prefetch(2),
+            data.dataset()?
+                .shuffle(10_000, Some(1), true)?
+                .batch(BATCH, false)?
+                .prefetch(2),
             true,
             n as u64,
         ),
         "indexed_shuffle_batch" => (
-            "from_tensor_slices((x, y)).global_shuffle(seed 1).batch(256)",
-            data.dataset()?.global_shuffle(Some(1), true)?.batch(BATCH, false)?,
+            data.dataset()?
+                .global_shuffle(Some(1), true)?
+                .batch(BATCH, false)?,
             true,
             n as u64,
         ),
         "map_batch" => (
-            "from_tensor_slices((x, y)).map(x*2, parallel autotune, deterministic).batch(256)",
-            data.dataset()?.map_with(parallel.clone(), double_x).batch(BATCH, false)?,
+            data.dataset()?
+                .map_with(parallel.clone(), double_x)
+                .batch(BATCH, false)?,
             true,
             n as u64,
         ),
         "map_batch_vectorized" => (
-            "from_tensor_slices((x, y)).batch(256).map_batch(x*2)",
             data.dataset()?.batch(BATCH, false)?.map_batch(double_x),
             true,
             n as u64,
         ),
         "shuffle_map_batch_prefetch" => (
-            "from_tensor_slices((x, y)).shuffle(10000, seed 1).map(x*2, autotune).batch(256).prefetch(2)",
             data.dataset()?
                 .shuffle(10_000, Some(1), true)?
                 .map_with(parallel.clone(), double_x)
@@ -252,39 +348,35 @@ pub fn run_case(name: &str, data: &XY, reps: usize) -> Result<CaseResult> {
         ),
         "per_element" => {
             let m = n.min(100_000);
-            (
-                "from_tensor_slices((x, y)) unbatched, views of both parts",
-                data.dataset()?.take(m as u64),
-                false,
-                m as u64,
-            )
+            (data.dataset()?.take(m as u64), false, m as u64)
         }
         "padded_batch" => (
-            "100,000 int32 sequences (lengths 1..64) .padded_batch(64)",
             Dataset::from_elements(sequences(2)?)?.padded_batch(64, None, None, false)?,
             false,
             1563,
         ),
         "stream_npy" => (
-            "a 2 GiB f32[684784, 784] NPY file, memory-mapped, .shuffle(10000).batch(256)",
-            Dataset::from_npy(stream_file()?)?.shuffle(10_000, Some(1), true)?.batch(BATCH, false)?,
+            Dataset::from_npy(stream_file()?)?
+                .shuffle(10_000, Some(1), true)?
+                .batch(BATCH, false)?,
             false,
             0,
         ),
         "generator_shuffle_batch" => (
-            "from_generator(2 GiB of (f32[784], i64)).shuffle(10000).batch(256)",
-            generator_dataset()?.shuffle(10_000, Some(1), true)?.batch(BATCH, false)?,
+            generator_dataset()?
+                .shuffle(10_000, Some(1), true)?
+                .batch(BATCH, false)?,
             true,
             GENERATOR_ROWS as u64,
         ),
         "generator_big_shuffle_batch" => (
-            "from_generator(2 GiB of (f32[784], i64)).shuffle(50000).batch(256): a 150 MiB buffer",
-            generator_dataset()?.shuffle(50_000, Some(1), true)?.batch(BATCH, false)?,
+            generator_dataset()?
+                .shuffle(50_000, Some(1), true)?
+                .batch(BATCH, false)?,
             true,
             GENERATOR_ROWS as u64,
         ),
         "generator_big_shuffle_batch_budget64" => (
-            "the same with Options::with_memory_budget(64 MiB): the buffer shrinks to fit",
             generator_dataset()?
                 .shuffle(50_000, Some(1), true)?
                 .batch(BATCH, false)?
@@ -308,12 +400,17 @@ pub fn run_case(name: &str, data: &XY, reps: usize) -> Result<CaseResult> {
         elements
     };
     let batched = batched || name == "stream_npy";
-    pass(&ds, batched)?; // warm-up
+    if name == "per_element" && form != OutputForm::Ndarray {
+        return Err(Error::invalid_argument(format!(
+            "case {name} yields single elements, not batches: it has only the ndarray form"
+        )));
+    }
+    pass(&ds, batched, form)?; // warm-up
     let mut runs = Vec::with_capacity(reps);
     let mut stats = None;
     for _ in 0..reps.max(1) {
         let start = Instant::now();
-        let (count, s) = pass(&ds, batched)?;
+        let (count, s) = pass(&ds, batched, form)?;
         runs.push(start.elapsed().as_secs_f64());
         if count != elements {
             return Err(Error::incompatible(format!(
@@ -332,7 +429,8 @@ pub fn run_case(name: &str, data: &XY, reps: usize) -> Result<CaseResult> {
     };
     Ok(CaseResult {
         case: name.to_string(),
-        description: description.to_string(),
+        description: describe(name).unwrap_or_default().to_string(),
+        form,
         elements,
         bytes,
         seconds: sorted[sorted.len() / 2],

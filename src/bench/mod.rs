@@ -4,4 +4,7 @@
 mod cases;
 pub mod memory;
 
-pub use cases::{remove_stream_file, run_case, sequences, CaseResult, BATCH, CASES, D, XY};
+pub use cases::{
+    describe, remove_stream_file, run_case, run_case_as, sequences, CaseResult, OutputForm, BATCH,
+    CASES, CASE_DESCRIPTIONS, D, XY,
+};

@@ -11,8 +11,9 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 use slicestream::bench::memory::{rss_anon_bytes, PeakSampler};
+use slicestream::bench::OutputForm;
 use slicestream::runtime::PipelineStats;
-use slicestream::{Dataset, Element, Tensor};
+use slicestream::{DType, Dataset, Element, Tensor};
 
 use super::formats::{self, ReadOptions};
 use super::{data_dir, fail, interrupted, CliResult, Failure};
@@ -48,17 +49,22 @@ const INPUT_CASES: &[(&str, &str)] = &[
 #[command(
     after_help = "Each case runs in a child process (peak anonymous memory per case). The synthetic cases \
 mirror the peer benchmark tf_bench.py (tf.data, numpy) on x: f32[N, 784], y: i64, batch 256.\n\nExamples:\n  \
-slicestream bench --list\n  slicestream bench --case batch --rows 20000 --json\n  slicestream bench data/digits.tfrecord"
+slicestream bench --list\n  slicestream bench --case batch --rows 20000 --json\n  slicestream bench --case batch --form arrow --form polars\n  \
+slicestream bench data/digits.tfrecord"
 )]
 pub struct Args {
     /// A data file to benchmark reading (NPY, NPZ, TFRecord, CSV, Parquet, Arrow IPC, or a pipeline
-    /// file); default: the
-    /// digits data and the synthetic work.
+    /// file); default: the digits data and the synthetic work.
     #[arg(value_name = "INPUT")]
     input: Option<PathBuf>,
     /// Run only these cases (repeat the flag for several).
     #[arg(long = "case", value_name = "NAME")]
     cases: Vec<String>,
+    /// Hand each batch over as `ndarray` views, an Arrow `arrow` RecordBatch or a Polars `polars`
+    /// DataFrame (repeat the flag for several); default: all three (cases that yield single
+    /// elements have only the ndarray form).
+    #[arg(long = "form", value_name = "FORM", value_parser = ["ndarray", "arrow", "polars"])]
+    forms: Vec<String>,
     /// Name the cases and stop.
     #[arg(long)]
     list: bool,
@@ -88,11 +94,7 @@ fn available(args: &Args) -> Vec<(String, String)> {
         Some(_) => own(INPUT_CASES),
         None => {
             let mut all = own(DIGITS_CASES);
-            all.extend(
-                slicestream::bench::CASES
-                    .iter()
-                    .map(|c| (c.to_string(), String::new())),
-            );
+            all.extend(own(slicestream::bench::CASE_DESCRIPTIONS));
             all
         }
     }
@@ -123,11 +125,19 @@ pub fn run(args: Args) -> CliResult {
         // Fail here, once, rather than in every child.
         formats::open(std::slice::from_ref(input), &ReadOptions::default())?;
     }
+    let forms: Vec<OutputForm> = if args.forms.is_empty() {
+        OutputForm::ALL.to_vec()
+    } else {
+        args.forms
+            .iter()
+            .map(|f| OutputForm::from_name(f))
+            .collect::<slicestream::Result<_>>()?
+    };
     if args.child {
-        let [case] = args.cases.as_slice() else {
-            return Err(fail("--child runs exactly one --case"));
+        let ([case], [form]) = (args.cases.as_slice(), forms.as_slice()) else {
+            return Err(fail("--child runs exactly one --case in one --form"));
         };
-        println!("{}", measure(&args, case)?);
+        println!("{}", measure(&args, case, *form)?);
         return Ok(());
     }
     let selected: Vec<String> = if args.cases.is_empty() {
@@ -135,17 +145,32 @@ pub fn run(args: Args) -> CliResult {
     } else {
         args.cases.clone()
     };
+    let runs: Vec<(String, OutputForm)> = selected
+        .iter()
+        .flat_map(|case| {
+            let single = unbatched(case);
+            forms
+                .iter()
+                .filter(move |f| !single || **f == OutputForm::Ndarray)
+                .map(move |f| (case.clone(), *f))
+        })
+        .collect();
+    if runs.is_empty() {
+        return Err(fail(
+            "these cases yield single elements: they have only the ndarray form",
+        ));
+    }
     let mut failed = Vec::new();
-    for case in &selected {
+    for (case, form) in &runs {
         if interrupted() {
             return Err(Failure::Interrupted);
         }
-        match in_child(&args, case) {
+        match in_child(&args, case, *form) {
             Ok(result) if args.json => println!("{result}"),
             Ok(result) => print_text(&result),
             Err(e) => {
-                eprintln!("error: case {case}: {e}");
-                failed.push(case.clone());
+                eprintln!("error: case {case} ({}): {e}", form.name());
+                failed.push(format!("{case} ({})", form.name()));
             }
         }
     }
@@ -153,19 +178,25 @@ pub fn run(args: Args) -> CliResult {
         Ok(())
     } else {
         Err(fail(format!(
-            "{} of {} cases failed: {}",
+            "{} of {} runs failed: {}",
             failed.len(),
-            selected.len(),
+            runs.len(),
             failed.join(", ")
         )))
     }
 }
 
+/// Whether `case` yields single elements (not batches): it runs in the ndarray form only.
+fn unbatched(case: &str) -> bool {
+    matches!(case, "per_element" | "input_read")
+}
+
 /// Runs one case in a child process of this binary; its JSON line.
-fn in_child(args: &Args, case: &str) -> Result<Value, String> {
+fn in_child(args: &Args, case: &str, form: OutputForm) -> Result<Value, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     let mut cmd = Command::new(exe);
     cmd.arg("bench").arg("--child").arg("--case").arg(case);
+    cmd.arg("--form").arg(form.name());
     cmd.arg("--rows")
         .arg(args.rows.to_string())
         .arg("--reps")
@@ -242,8 +273,8 @@ fn own_case(args: &Args, case: &str) -> CliResult<Dataset> {
     })
 }
 
-/// One pass: (elements, bytes, stats); batches count their rows.
-fn pass(ds: &Dataset, batched: bool) -> CliResult<(u64, u64, PipelineStats)> {
+/// One pass: (elements, bytes, stats); batches count their rows and are handed over in `form`.
+fn pass(ds: &Dataset, batched: bool, form: OutputForm) -> CliResult<(u64, u64, PipelineStats)> {
     let (mut elements, mut bytes) = (0u64, 0u64);
     let mut it = ds.iter();
     for e in it.by_ref() {
@@ -253,7 +284,7 @@ fn pass(ds: &Dataset, batched: bool) -> CliResult<(u64, u64, PipelineStats)> {
         let e = e?;
         bytes += e.nbytes() as u64;
         elements += if batched {
-            e.batch_size().unwrap_or(1) as u64
+            handed_over(&e, form)? as u64
         } else {
             1
         };
@@ -261,20 +292,37 @@ fn pass(ds: &Dataset, batched: bool) -> CliResult<(u64, u64, PipelineStats)> {
     Ok((elements, bytes, it.stats()))
 }
 
+/// A batch as the user takes it in `form`: ndarray views of its components, a RecordBatch or a
+/// DataFrame; its number of rows.
+fn handed_over(batch: &Element, form: OutputForm) -> CliResult<usize> {
+    Ok(match form {
+        OutputForm::Ndarray => {
+            for t in batch.components() {
+                match t.dtype() {
+                    DType::U8 => drop(t.view::<u8>()?),
+                    DType::F32 => drop(t.view::<f32>()?),
+                    DType::I64 => drop(t.view::<i64>()?),
+                    _ => {}
+                }
+            }
+            batch.batch_size().unwrap_or(1)
+        }
+        OutputForm::Arrow => slicestream::frames::to_record_batch(batch)?.num_rows(),
+        OutputForm::Polars => slicestream::frames::to_dataframe(batch)?.height(),
+    })
+}
+
 /// Runs one case here (the child's work) and returns its JSON.
-fn measure(args: &Args, case: &str) -> CliResult<Value> {
-    let description = available(args)
-        .into_iter()
-        .find(|(n, _)| n == case)
-        .map(|(_, d)| d);
-    if description.as_ref().is_none_or(|d| d.is_empty()) {
+fn measure(args: &Args, case: &str, form: OutputForm) -> CliResult<Value> {
+    if args.input.is_none() && slicestream::bench::describe(case).is_some() {
         // A case of slicestream::bench.
         let data = slicestream::bench::XY::synthetic(args.rows, 0)?;
-        let r = slicestream::bench::run_case(case, &data, args.reps);
+        let r = slicestream::bench::run_case_as(case, &data, args.reps, form);
         slicestream::bench::remove_stream_file(); // the stream case's file, if it made one
         let r = r?;
         return Ok(result_json(
             &r.case,
+            form,
             &r.description,
             args.rows,
             r.elements,
@@ -285,16 +333,20 @@ fn measure(args: &Args, case: &str) -> CliResult<Value> {
             r.stats.as_ref(),
         ));
     }
+    let description = available(args)
+        .into_iter()
+        .find(|(n, _)| n == case)
+        .map(|(_, d)| d);
     let ds = own_case(args, case)?;
-    let batched = case != "input_read";
+    let batched = !unbatched(case);
     let base = rss_anon_bytes();
     let sampler = PeakSampler::start();
-    pass(&ds, batched)?; // warm-up
+    pass(&ds, batched, form)?; // warm-up
     let mut runs = Vec::with_capacity(args.reps);
     let mut last = (0, 0, None);
     for _ in 0..args.reps {
         let start = Instant::now();
-        let (elements, bytes, stats) = pass(&ds, batched)?;
+        let (elements, bytes, stats) = pass(&ds, batched, form)?;
         runs.push(start.elapsed().as_secs_f64());
         last = (elements, bytes, Some(stats));
     }
@@ -305,6 +357,7 @@ fn measure(args: &Args, case: &str) -> CliResult<Value> {
     let description = description.unwrap_or_default();
     Ok(result_json(
         case,
+        form,
         &description,
         args.rows,
         last.0,
@@ -320,6 +373,7 @@ fn measure(args: &Args, case: &str) -> CliResult<Value> {
 #[allow(clippy::too_many_arguments)]
 fn result_json(
     case: &str,
+    form: OutputForm,
     description: &str,
     rows: usize,
     elements: u64,
@@ -349,6 +403,7 @@ fn result_json(
         .unwrap_or_default();
     json!({
         "case": case,
+        "form": form.name(),
         "description": description,
         "rows": rows,
         "elements": elements,
@@ -367,8 +422,12 @@ fn result_json(
 fn print_text(r: &Value) {
     let f = |k: &str| r[k].as_f64().unwrap_or(0.0);
     println!(
-        "{:<40} {:>10} el/s {:>8.3} GB/s {:>9.4} s  peak anon +{:.0} MiB",
-        r["case"].as_str().unwrap_or("?"),
+        "{:<48} {:>10} el/s {:>8.3} GB/s {:>9.4} s  peak anon +{:.0} MiB",
+        format!(
+            "{} [{}]",
+            r["case"].as_str().unwrap_or("?"),
+            r["form"].as_str().unwrap_or("?")
+        ),
         slicestream::plot::human(f("elements_per_s")),
         f("gb_per_s"),
         f("seconds"),

@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use slicestream::io::csv::CsvSink;
-use slicestream::io::ipc::{IpcWriteOptions, IpcWriter};
+use slicestream::io::ipc::{IpcSink, IpcWriteOptions};
 use slicestream::io::npy::NpyWriter;
-use slicestream::io::parquet::{ParquetWriteOptions, ParquetWriter};
+use slicestream::io::parquet::{ParquetSink, ParquetWriteOptions};
 use slicestream::io::sink::Sink;
 use slicestream::io::tfrecord::{example_from_element, Compression, TfRecordWriter};
-use slicestream::{DType, Element, ElementSpec, Error, Structure, Tensor};
+use slicestream::{DType, Element, ElementSpec, Error, Structure};
 
 use super::formats::{not_yet, text, Format};
 use super::{fail, CliResult};
@@ -90,18 +90,16 @@ pub fn create_output(
             sink.begin(spec)?;
             Ok(Box::new(SinkOutput(sink)))
         }
-        Format::Parquet => Ok(Box::new(FrameOutput::new(
-            spec,
-            FrameWriter::Parquet(ParquetWriter::create(
-                path,
-                spec,
-                ParquetWriteOptions::default(),
-            )?),
-        ))),
-        Format::Ipc => Ok(Box::new(FrameOutput::new(
-            spec,
-            FrameWriter::Ipc(IpcWriter::create(path, spec, IpcWriteOptions::default())?),
-        ))),
+        Format::Parquet => {
+            let mut sink = ParquetSink::new(path, ParquetWriteOptions::default());
+            sink.begin(spec)?;
+            Ok(Box::new(SinkOutput(sink)))
+        }
+        Format::Ipc => {
+            let mut sink = IpcSink::new(path, IpcWriteOptions::default());
+            sink.begin(spec)?;
+            Ok(Box::new(SinkOutput(sink)))
+        }
         Format::Npz => Err(not_yet(format, "write")),
         Format::Pipeline => Err(fail(
             "cannot write a pipeline file: name a data file as output",
@@ -169,7 +167,8 @@ impl Output for TfRecordOutput {
     }
 }
 
-/// A library sink (CSV), one row per element.
+/// A library sink (CSV, Parquet, Arrow IPC), one row per element; Parquet and IPC gather rows into
+/// record batches, with list columns for dimensions the spec leaves unknown.
 struct SinkOutput<S: Sink>(S);
 
 impl<S: Sink> Output for SinkOutput<S> {
@@ -179,72 +178,5 @@ impl<S: Sink> Output for SinkOutput<S> {
 
     fn finish(mut self: Box<Self>) -> slicestream::Result<()> {
         self.0.finish().map(|_| ())
-    }
-}
-
-/// The Arrow-based writers, which take batches of rows.
-enum FrameWriter {
-    Parquet(ParquetWriter),
-    Ipc(IpcWriter),
-}
-
-/// Rows gathered into batches of [`FrameOutput::ROWS`] for a Parquet or IPC writer.
-struct FrameOutput {
-    structure: Structure,
-    rows: Vec<Element>,
-    writer: FrameWriter,
-}
-
-impl FrameOutput {
-    const ROWS: usize = 4096;
-
-    fn new(spec: &ElementSpec, writer: FrameWriter) -> Self {
-        FrameOutput {
-            structure: spec.structure().clone(),
-            rows: Vec::new(),
-            writer,
-        }
-    }
-
-    fn flush(&mut self) -> slicestream::Result<()> {
-        if self.rows.is_empty() {
-            return Ok(());
-        }
-        let n = self.rows[0].len();
-        let columns = (0..n)
-            .map(|i| {
-                Tensor::stack(
-                    &self
-                        .rows
-                        .iter()
-                        .map(|r| r.components()[i].clone())
-                        .collect::<Vec<_>>(),
-                )
-            })
-            .collect::<slicestream::Result<Vec<_>>>()?;
-        let batch = Element::new(self.structure.clone(), columns)?;
-        self.rows.clear();
-        match &mut self.writer {
-            FrameWriter::Parquet(w) => w.write_batch(&batch),
-            FrameWriter::Ipc(w) => w.write_batch(&batch),
-        }
-    }
-}
-
-impl Output for FrameOutput {
-    fn write(&mut self, element: &Element) -> slicestream::Result<()> {
-        self.rows.push(element.clone());
-        if self.rows.len() >= Self::ROWS {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn finish(mut self: Box<Self>) -> slicestream::Result<()> {
-        self.flush()?;
-        match self.writer {
-            FrameWriter::Parquet(w) => w.finish().map(|_| ()),
-            FrameWriter::Ipc(w) => w.finish().map(|_| ()),
-        }
     }
 }

@@ -404,7 +404,10 @@ fn bench(files: &[PathBuf], common: &Common, metric: &str) -> CliResult<String> 
         for r in read_results(f)? {
             let name = r["case"].as_str().or_else(|| r["name"].as_str());
             if let (Some(name), Some(v)) = (name, metric_of(&r, metric)) {
-                labels.push(name.to_string());
+                labels.push(match r["form"].as_str() {
+                    Some(form) => format!("{name} [{form}]"),
+                    None => name.to_string(),
+                });
                 values.push(v);
             }
         }
