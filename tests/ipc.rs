@@ -187,3 +187,80 @@ fn the_sink_takes_rows_or_batches() {
     assert_eq!(n, 130);
     assert_eq!(collect(&Dataset::from_ipc(&batches).unwrap()), expected);
 }
+
+/// `Dataset::from_ipc_indexed`: an IPC file read by index from its memory map — the same rows as
+/// the streaming reader, across record batches; a buffer-free global shuffle that is a permutation;
+/// unshuffled batches inside one record batch are views of the map (no copy); bad files are typed
+/// errors naming the file.
+#[test]
+fn an_ipc_file_reads_by_index_from_its_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rows.arrow");
+    let ds = tensor_dataset(500);
+    ds.write_ipc(&path, IpcWriteOptions::default().with_batch_rows(128))
+        .unwrap();
+    let indexed = Dataset::from_ipc_indexed(&path).unwrap();
+    assert_eq!(indexed.element_spec().unwrap(), ds.element_spec().unwrap());
+    assert_eq!(indexed.cardinality().as_tf(), 500);
+    assert_eq!(collect(&indexed), collect(&ds));
+    // Batches across record batch boundaries (128) are gathered; the values are the same.
+    assert_eq!(
+        collect(&indexed.batch(100, false).unwrap()),
+        collect(&ds.batch(100, false).unwrap())
+    );
+    // The pyarrow-written digits file, too.
+    let digits = Dataset::from_ipc_indexed(data().join("digits.arrow")).unwrap();
+    let batch = collect(&digits.batch(2000, false).unwrap()).remove(0);
+    check_digits(batch.get("image").unwrap(), batch.get("label").unwrap());
+
+    // A global shuffle is a permutation of the rows, new each epoch, the same for the same seed.
+    let key = |e: &Element| format!("{:?}", e.get("x").unwrap().to_array::<f32>().ok());
+    let mut rows: Vec<String> = collect(&ds).iter().map(key).collect();
+    let shuffled = indexed.global_shuffle(Some(3), true).unwrap();
+    let first: Vec<String> = collect(&shuffled).iter().map(key).collect();
+    assert_ne!(first, rows);
+    let mut sorted = first.clone();
+    sorted.sort();
+    rows.sort();
+    assert_eq!(sorted, rows);
+    let again: Vec<String> = collect(&indexed.global_shuffle(Some(3), true).unwrap())
+        .iter()
+        .map(key)
+        .collect();
+    assert_eq!(again, first);
+
+    // Unshuffled batches inside one record batch are views of the map: two passes see the same
+    // memory, and consecutive batches are adjacent in it.
+    let views = indexed.batch(64, true).unwrap();
+    let ptrs = |d: &Dataset| -> Vec<*const u8> {
+        d.iter()
+            .take(2)
+            .map(|b| b.unwrap().get("x").unwrap().data_ptr())
+            .collect()
+    };
+    let (a, b) = (ptrs(&views), ptrs(&views));
+    assert_eq!(a, b, "the same rows are the same memory in every pass");
+    let row_bytes = 3 * 4 * std::mem::size_of::<f32>();
+    assert_eq!(a[1] as usize - a[0] as usize, 64 * row_bytes);
+
+    // A stream-format file has no index; a truncated file is damaged; both name the file.
+    let stream = dir.path().join("rows.arrows");
+    ds.write_ipc(
+        &stream,
+        IpcWriteOptions::default().with_format(IpcFormat::Stream),
+    )
+    .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let truncated = dir.path().join("truncated.arrow");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    for bad in [&stream, &truncated] {
+        let err = Dataset::from_ipc_indexed(bad).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Format(_)), "{err}");
+        assert_eq!(err.position().file.as_deref(), Some(bad.as_path()), "{err}");
+    }
+    let missing = Dataset::from_ipc_indexed(dir.path().join("none.arrow")).unwrap_err();
+    assert!(
+        matches!(missing.kind(), ErrorKind::NotFound(_)),
+        "{missing}"
+    );
+}

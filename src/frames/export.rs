@@ -1,13 +1,15 @@
-//! What the Parquet and IPC writers share: the summary they return and the loop that feeds a
-//! dataset's rows to them in record batches.
+//! What the Parquet and IPC writers share: the summary they return, the loop that feeds a
+//! dataset's rows to them in record batches, and [`FrameSink`], the [`Sink`] over either.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
 
 use super::RecordBatchConverter;
 use crate::dataset::Dataset;
-use crate::error::Result;
+use crate::element::{Batch, Element, ElementSpec};
+use crate::error::{Error, Result};
+use crate::io::sink::Sink;
 
 /// What a finished export wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +26,7 @@ pub struct ExportSummary {
 }
 
 /// A writer of record batches of one schema (the Parquet and IPC writers).
-pub(crate) trait RecordBatchSink {
+pub trait RecordBatchSink {
     /// The converter of the sink's row spec.
     fn converter(&self) -> &RecordBatchConverter;
     /// Writes one record batch of the converter's schema.
@@ -113,5 +115,91 @@ impl RowBuffer {
             sink.write_record_batch(&rb)?;
         }
         Ok(())
+    }
+}
+
+/// A file writer of record batches that a [`FrameSink`] drives: the Parquet and IPC writers.
+pub trait FrameFileWriter: RecordBatchSink + Sized {
+    /// The writer's options.
+    type Options: Clone;
+    /// Rows per record batch (or row group) that `options` asks for.
+    fn batch_rows(options: &Self::Options) -> usize;
+    /// Starts writing rows of `row_spec` to `path` (under a temporary name until `finish`).
+    fn create(path: &Path, row_spec: &ElementSpec, options: Self::Options) -> Result<Self>;
+    /// Writes one batch (rows along its first dimension) without a copy.
+    fn write_batch(&mut self, batch: &Batch) -> Result<()>;
+    /// Rows written so far.
+    fn rows_written(&self) -> u64;
+    /// Completes the file under its final name.
+    fn finish(self) -> Result<ExportSummary>;
+}
+
+/// A [`Sink`] writing a dataset's rows through a Parquet or IPC writer (see
+/// [`crate::io::parquet::ParquetSink`] and [`crate::io::ipc::IpcSink`]): whole batches are written
+/// without a copy (`write_batches_to`), single rows are buffered `batch_rows` at a time and copied
+/// once into the columns (list columns for dimensions the spec leaves unknown).
+#[derive(Debug)]
+pub struct FrameSink<W: FrameFileWriter> {
+    path: PathBuf,
+    options: W::Options,
+    writer: Option<W>,
+    pending: RowBuffer,
+}
+
+impl<W: FrameFileWriter> FrameSink<W> {
+    /// A sink that writes to `path` with `options` (the file appears under `path` at `finish`).
+    pub fn new(path: impl AsRef<Path>, options: W::Options) -> Self {
+        let pending = RowBuffer::new(W::batch_rows(&options));
+        FrameSink {
+            path: path.as_ref().to_path_buf(),
+            options,
+            writer: None,
+            pending,
+        }
+    }
+
+    /// The writer and the pending rows, borrowed apart.
+    fn parts(&mut self) -> Result<(&mut W, &mut RowBuffer)> {
+        let writer = self.writer.as_mut().ok_or_else(|| {
+            Error::invalid_argument("sink used out of order: begin first, and not after finish")
+                .with_file(&self.path)
+        })?;
+        Ok((writer, &mut self.pending))
+    }
+}
+
+impl<W: FrameFileWriter> Sink for FrameSink<W> {
+    fn begin(&mut self, row_spec: &ElementSpec) -> Result<()> {
+        if self.writer.is_some() {
+            return Err(Error::invalid_argument(
+                "sink used out of order: begin twice",
+            ));
+        }
+        self.writer = Some(W::create(&self.path, row_spec, self.options.clone())?);
+        Ok(())
+    }
+
+    fn write_row(&mut self, row: &Element) -> Result<()> {
+        let (writer, pending) = self.parts()?;
+        pending.push(row, writer)
+    }
+
+    fn write_batch(&mut self, batch: &Batch) -> Result<()> {
+        let (writer, pending) = self.parts()?;
+        pending.flush(writer)?;
+        writer.write_batch(batch)
+    }
+
+    fn rows_written(&self) -> u64 {
+        self.writer.as_ref().map_or(0, W::rows_written) + self.pending.len() as u64
+    }
+
+    fn finish(&mut self) -> Result<u64> {
+        let (writer, pending) = self.parts()?;
+        pending.flush(writer)?;
+        let writer = self.writer.take().ok_or_else(|| {
+            Error::invalid_argument("sink used out of order: finish twice").with_file(&self.path)
+        })?;
+        Ok(writer.finish()?.rows)
     }
 }

@@ -66,7 +66,7 @@ mod to_arrow;
 
 pub use dataframe::{from_dataframe, to_dataframe, to_dataframe_with, DataFrameConverter};
 pub use dataset::IntoRecordBatch;
-pub use export::ExportSummary;
+pub use export::{ExportSummary, FrameFileWriter, FrameSink, RecordBatchSink};
 pub use from_arrow::from_record_batch;
 pub use options::{Bf16Policy, FrameOptions, PolarsStrings};
 pub use schema::{

@@ -21,11 +21,10 @@ use arrow::ipc::reader::{FileReader, StreamReader};
 use arrow::ipc::writer::{FileWriter, StreamWriter};
 
 use crate::dataset::{Cardinality, Dataset};
-use crate::element::{Batch, Element, ElementSpec};
+use crate::element::{Batch, ElementSpec};
 use crate::error::{Error, Result};
-use crate::frames::export::{feed, ExportSummary, RecordBatchSink, RowBuffer};
+use crate::frames::export::{feed, ExportSummary, FrameFileWriter, FrameSink, RecordBatchSink};
 use crate::frames::{BatchStream, FrameOptions, RecordBatchConverter, RecordBatchNode};
-use crate::io::sink::Sink;
 use crate::io::TempFile;
 
 /// Which of Arrow's two IPC formats.
@@ -321,76 +320,31 @@ impl Dataset {
     }
 }
 
-/// A [`Sink`] writing a dataset's rows to an Arrow IPC file or stream through an [`IpcWriter`]
-/// (`Dataset::write_to(IpcSink::new(path, options))`): whole batches are written without a copy
-/// (`write_batches_to`), single rows are buffered `batch_rows` at a time and copied once into the
-/// columns.
-#[derive(Debug)]
-pub struct IpcSink {
-    path: PathBuf,
-    options: IpcWriteOptions,
-    writer: Option<IpcWriter>,
-    pending: RowBuffer,
-}
+/// A [`Sink`](crate::io::sink::Sink) writing a dataset's rows to an Arrow IPC file or stream through
+/// an [`IpcWriter`]
+/// (`Dataset::write_to(IpcSink::new(path, options))`): see [`FrameSink`].
+pub type IpcSink = FrameSink<IpcWriter>;
 
-impl IpcSink {
-    /// A sink that writes to `path` with `options` (the file appears under `path` at `finish`).
-    pub fn new(path: impl AsRef<Path>, options: IpcWriteOptions) -> Self {
-        let pending = RowBuffer::new(options.batch_rows);
-        IpcSink {
-            path: path.as_ref().to_path_buf(),
-            options,
-            writer: None,
-            pending,
-        }
+impl FrameFileWriter for IpcWriter {
+    type Options = IpcWriteOptions;
+
+    fn batch_rows(options: &IpcWriteOptions) -> usize {
+        options.batch_rows
     }
 
-    /// The writer and the pending rows, borrowed apart.
-    fn parts(&mut self) -> Result<(&mut IpcWriter, &mut RowBuffer)> {
-        let writer = self.writer.as_mut().ok_or_else(|| {
-            Error::invalid_argument("sink used out of order: begin first, and not after finish")
-                .with_file(&self.path)
-        })?;
-        Ok((writer, &mut self.pending))
-    }
-}
-
-impl Sink for IpcSink {
-    fn begin(&mut self, row_spec: &ElementSpec) -> Result<()> {
-        if self.writer.is_some() {
-            return Err(Error::invalid_argument(
-                "sink used out of order: begin twice",
-            ));
-        }
-        self.writer = Some(IpcWriter::create(
-            &self.path,
-            row_spec,
-            self.options.clone(),
-        )?);
-        Ok(())
-    }
-
-    fn write_row(&mut self, row: &Element) -> Result<()> {
-        let (writer, pending) = self.parts()?;
-        pending.push(row, writer)
+    fn create(path: &Path, row_spec: &ElementSpec, options: IpcWriteOptions) -> Result<Self> {
+        IpcWriter::create(path, row_spec, options)
     }
 
     fn write_batch(&mut self, batch: &Batch) -> Result<()> {
-        let (writer, pending) = self.parts()?;
-        pending.flush(writer)?;
-        writer.write_batch(batch)
+        IpcWriter::write_batch(self, batch)
     }
 
     fn rows_written(&self) -> u64 {
-        self.writer.as_ref().map_or(0, IpcWriter::rows_written) + self.pending.len() as u64
+        IpcWriter::rows_written(self)
     }
 
-    fn finish(&mut self) -> Result<u64> {
-        let (writer, pending) = self.parts()?;
-        pending.flush(writer)?;
-        let writer = self.writer.take().ok_or_else(|| {
-            Error::invalid_argument("sink used out of order: finish twice").with_file(&self.path)
-        })?;
-        Ok(writer.finish()?.rows)
+    fn finish(self) -> Result<ExportSummary> {
+        IpcWriter::finish(self)
     }
 }

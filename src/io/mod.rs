@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod files;
 pub mod ipc;
+pub mod ipc_indexed;
 pub mod npy;
 pub mod parquet;
 pub mod sink;

@@ -38,13 +38,12 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use crate::dataset::{Cardinality, Dataset};
-use crate::element::{Batch, Element, ElementSpec};
+use crate::element::{Batch, ElementSpec};
 use crate::error::{Error, Result};
-use crate::frames::export::{feed, ExportSummary, RecordBatchSink, RowBuffer};
+use crate::frames::export::{feed, ExportSummary, FrameFileWriter, FrameSink, RecordBatchSink};
 use crate::frames::{
     check_same_columns, BatchStream, FrameOptions, RecordBatchConverter, RecordBatchNode,
 };
-use crate::io::sink::Sink;
 use crate::io::TempFile;
 
 /// The compression of a Parquet file's pages.
@@ -471,76 +470,31 @@ impl Dataset {
     }
 }
 
-/// A [`Sink`] writing a dataset's rows to a Parquet file through a [`ParquetWriter`]
-/// (`Dataset::write_to(ParquetSink::new(path, options))`): whole batches are converted without a
-/// copy (`write_batches_to`), single rows are buffered `batch_rows` at a time and copied once into
-/// the columns.
-#[derive(Debug)]
-pub struct ParquetSink {
-    path: PathBuf,
-    options: ParquetWriteOptions,
-    writer: Option<ParquetWriter>,
-    pending: RowBuffer,
-}
+/// A [`Sink`](crate::io::sink::Sink) writing a dataset's rows to a Parquet file through
+/// a [`ParquetWriter`]
+/// (`Dataset::write_to(ParquetSink::new(path, options))`): see [`FrameSink`].
+pub type ParquetSink = FrameSink<ParquetWriter>;
 
-impl ParquetSink {
-    /// A sink that writes to `path` with `options` (the file appears under `path` at `finish`).
-    pub fn new(path: impl AsRef<Path>, options: ParquetWriteOptions) -> Self {
-        let pending = RowBuffer::new(options.batch_rows);
-        ParquetSink {
-            path: path.as_ref().to_path_buf(),
-            options,
-            writer: None,
-            pending,
-        }
+impl FrameFileWriter for ParquetWriter {
+    type Options = ParquetWriteOptions;
+
+    fn batch_rows(options: &ParquetWriteOptions) -> usize {
+        options.batch_rows
     }
 
-    /// The writer and the pending rows, borrowed apart.
-    fn parts(&mut self) -> Result<(&mut ParquetWriter, &mut RowBuffer)> {
-        let writer = self.writer.as_mut().ok_or_else(|| {
-            Error::invalid_argument("sink used out of order: begin first, and not after finish")
-                .with_file(&self.path)
-        })?;
-        Ok((writer, &mut self.pending))
-    }
-}
-
-impl Sink for ParquetSink {
-    fn begin(&mut self, row_spec: &ElementSpec) -> Result<()> {
-        if self.writer.is_some() {
-            return Err(Error::invalid_argument(
-                "sink used out of order: begin twice",
-            ));
-        }
-        self.writer = Some(ParquetWriter::create(
-            &self.path,
-            row_spec,
-            self.options.clone(),
-        )?);
-        Ok(())
-    }
-
-    fn write_row(&mut self, row: &Element) -> Result<()> {
-        let (writer, pending) = self.parts()?;
-        pending.push(row, writer)
+    fn create(path: &Path, row_spec: &ElementSpec, options: ParquetWriteOptions) -> Result<Self> {
+        ParquetWriter::create(path, row_spec, options)
     }
 
     fn write_batch(&mut self, batch: &Batch) -> Result<()> {
-        let (writer, pending) = self.parts()?;
-        pending.flush(writer)?;
-        writer.write_batch(batch)
+        ParquetWriter::write_batch(self, batch)
     }
 
     fn rows_written(&self) -> u64 {
-        self.writer.as_ref().map_or(0, ParquetWriter::rows_written) + self.pending.len() as u64
+        ParquetWriter::rows_written(self)
     }
 
-    fn finish(&mut self) -> Result<u64> {
-        let (writer, pending) = self.parts()?;
-        pending.flush(writer)?;
-        let writer = self.writer.take().ok_or_else(|| {
-            Error::invalid_argument("sink used out of order: finish twice").with_file(&self.path)
-        })?;
-        Ok(writer.finish()?.rows)
+    fn finish(self) -> Result<ExportSummary> {
+        ParquetWriter::finish(self)
     }
 }

@@ -194,8 +194,15 @@ impl Node for MapNode {
             return None;
         }
         let open = || -> Result<Stream> {
-            let input = self.input.open(ctx)?.into_elements();
-            let batches = ParallelMap::new(
+            let (input, indexed) = match self.input.open(ctx)? {
+                // Over a random-access source the workers read the elements they map.
+                Stream::Indexed { source, indices } => {
+                    let none: Elements = Box::new(std::iter::empty());
+                    (none, Some((source, indices)))
+                }
+                Stream::Elements(elements) => (elements, None),
+            };
+            let mut batches = ParallelMap::new(
                 input,
                 self.work.clone(),
                 ctx,
@@ -203,6 +210,9 @@ impl Node for MapNode {
                 self.options.deterministic,
             )?
             .batching(batch_size, drop_remainder);
+            if let Some((source, indices)) = indexed {
+                batches = batches.reading(source, indices);
+            }
             Ok(Stream::Elements(Box::new(batches)))
         };
         Some(open())

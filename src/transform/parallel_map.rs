@@ -10,7 +10,8 @@ use crossbeam_channel::{unbounded, Receiver, Sender};
 
 use super::batch::stack_elements;
 use super::map::MapFn;
-use crate::dataset::{Context, Elements};
+use crate::dataset::stream::Indices;
+use crate::dataset::{Context, Elements, RandomAccess};
 use crate::element::{Element, ElementSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::stats::StageCounters;
@@ -75,11 +76,20 @@ fn stack_chunk(
     vec![stack_elements(&elements).map_err(|e| e.with_stage("batch").with_element(seq))]
 }
 
-/// A chunk of input elements, their bytes, and the bytes of the budget they held upstream.
-type Pulled = (Vec<Result<Element>>, usize, Reservation);
+/// One input of a chunk: an element, or the index of one in a random-access source, read by the
+/// worker that maps it (fused over a random-access source: reading is parallel too).
+enum Input {
+    Element(Result<Element>),
+    Index(Result<usize>),
+}
+
+/// A chunk of inputs, their bytes, and the bytes of the budget they held upstream.
+type Pulled = (Vec<Input>, usize, Reservation);
 
 pub(crate) struct ParallelMap {
     input: Elements,
+    /// Set by [`ParallelMap::reading`]: the source the workers read and the indices they read.
+    indexed: Option<(Arc<dyn RandomAccess>, Indices)>,
     input_done: bool,
     work: Arc<Work>,
     epoch: u64,
@@ -133,6 +143,7 @@ impl ParallelMap {
         let chunk_size = if work.keep_batch_size { 1 } else { 16 };
         Ok(ParallelMap {
             input,
+            indexed: None,
             input_done: false,
             work,
             epoch: ctx.epoch,
@@ -173,12 +184,32 @@ impl ParallelMap {
         self
     }
 
+    /// Takes its input as indices into `source`, each read by the worker that maps it (used when
+    /// fused with `batch`, where chunks are never split by a budget).
+    pub(crate) fn reading(mut self, source: Arc<dyn RandomAccess>, indices: Indices) -> Self {
+        self.indexed = Some((source, indices));
+        self
+    }
+
     /// Pulls up to one chunk of input elements, with their bytes. Under a budget a chunk holds at
     /// most a `max_in_flight`-th of it (but at least one element), so that a budget that fits a few
     /// elements fits a chunk.
     fn pull(&mut self) -> Option<Pulled> {
         if let Some(s) = self.stash.take() {
             return Some(s);
+        }
+        if let Some((_, indices)) = self.indexed.as_mut() {
+            let mut items = Vec::with_capacity(self.chunk_size);
+            while items.len() < self.chunk_size && !self.input_done {
+                match indices.next() {
+                    Some(i) => {
+                        self.input_done = i.is_err();
+                        items.push(Input::Index(i));
+                    }
+                    None => self.input_done = true,
+                }
+            }
+            return (!items.is_empty()).then(|| (items, 0, self.budget.empty()));
         }
         let cap = self.budget.limit().map(|l| l / self.max_in_flight);
         let mut items = Vec::with_capacity(self.chunk_size);
@@ -205,10 +236,10 @@ impl ParallelMap {
                         break;
                     }
                     bytes += n;
-                    items.push(Ok(e));
+                    items.push(Input::Element(Ok(e)));
                 }
                 Some(Err(e)) => {
-                    items.push(Err(e));
+                    items.push(Input::Element(Err(e)));
                     self.input_done = true;
                 }
                 None => self.input_done = true,
@@ -268,7 +299,7 @@ impl ParallelMap {
         }
     }
 
-    fn spawn(&mut self, items: Vec<Result<Element>>, reservation: Reservation) {
+    fn spawn(&mut self, items: Vec<Input>, reservation: Reservation) {
         let seq = self.next_seq;
         self.next_seq += 1;
         let first_index = self.next_index;
@@ -276,6 +307,7 @@ impl ParallelMap {
         self.in_flight += 1;
         let (work, stop_at, epoch) = (self.work.clone(), self.stop_at.clone(), self.epoch);
         let batch = self.batch;
+        let source = self.indexed.as_ref().map(|(s, _)| s.clone());
         let mut guard = SendOnDrop {
             tx: self.tx.clone(),
             chunk: Some(Chunk {
@@ -295,6 +327,13 @@ impl ParallelMap {
                 if index >= stop_at.load(Ordering::Relaxed) {
                     break;
                 }
+                let item = match item {
+                    Input::Element(e) => e,
+                    Input::Index(i) => match &source {
+                        Some(source) => i.and_then(|i| source.get(i)),
+                        None => Err(Error::invalid_argument("an index without its source")),
+                    },
+                };
                 let result = item.and_then(|e| work.apply(epoch, index, e));
                 let failed = result.is_err();
                 chunk.results.push(result);
