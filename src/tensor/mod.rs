@@ -2,6 +2,7 @@
 
 mod dtype;
 mod element_type;
+mod rows;
 #[allow(clippy::module_inception)]
 mod tensor;
 
