@@ -241,20 +241,6 @@ fn digits(rows: usize) -> CliResult<Dataset> {
     ]))?)
 }
 
-/// Image pixels 0..=16 to f32 in [0, 1], for `digits_map_batch`.
-fn scale(batch: Element) -> slicestream::Result<Element> {
-    let image = batch.get("image")?;
-    let pixels: Vec<f32> = image
-        .as_slice::<u8>()?
-        .iter()
-        .map(|&p| f32::from(p) / 16.0)
-        .collect();
-    Ok(Element::dict([
-        ("image", Tensor::from_vec(image.shape().to_vec(), pixels)?),
-        ("label", batch.get("label")?.clone()),
-    ]))
-}
-
 /// The dataset of one of the CLI's own cases.
 fn own_case(args: &Args, case: &str) -> CliResult<Dataset> {
     let ds = match &args.input {
@@ -268,7 +254,7 @@ fn own_case(args: &Args, case: &str) -> CliResult<Dataset> {
             .shuffle(10_000, Some(1), true)?
             .batch(256, false)?
             .prefetch(2),
-        "map_batch" => ds.batch(256, false)?.map_batch(scale),
+        "map_batch" => ds.batch(256, false)?.map_batch(super::demo::scale),
         _ => return Err(fail(format!("unknown case {case:?}"))),
     })
 }

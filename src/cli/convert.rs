@@ -139,15 +139,7 @@ pub fn run(args: Args) -> CliResult {
         );
         return Ok(());
     }
-    let format = match args.to {
-        Some(f) => f,
-        None => formats::by_extension(output).ok_or_else(|| {
-            fail(format!(
-                "cannot tell the output format from {}: use a known extension or --to",
-                output.display()
-            ))
-        })?,
-    };
+    let format = formats::output_format(args.to, output)?;
     let mut ds = input.with_ops(ops)?;
     if let Some(mib) = args.memory_budget {
         ds = ds.with_options(Options::default().with_memory_budget(mib << 20));

@@ -26,8 +26,9 @@ pub fn run() -> CliResult {
     }
 }
 
-/// Image pixels (0..=16) as f32 in [0, 1]; labels unchanged.
-fn scale(batch: Element) -> Result<Element> {
+/// Image pixels (0..=16) as f32 in [0, 1]; labels unchanged (the demo's map, and the bench's
+/// `digits_map_batch`).
+pub(super) fn scale(batch: Element) -> Result<Element> {
     let image = batch.get("image")?;
     let pixels: Vec<f32> = image
         .as_slice::<u8>()?

@@ -146,6 +146,19 @@ pub fn detect(path: &Path) -> CliResult<Format> {
     })
 }
 
+/// The output format: `to` when given (`--to`), else the one `output`'s extension names.
+pub fn output_format(to: Option<Format>, output: &Path) -> CliResult<Format> {
+    match to {
+        Some(f) => Ok(f),
+        None => by_extension(output).ok_or_else(|| {
+            fail(format!(
+                "cannot tell the output format from {}: use a known extension or --to",
+                output.display()
+            ))
+        }),
+    }
+}
+
 /// The format an output path names by its extension.
 pub fn by_extension(path: &Path) -> Option<Format> {
     let ext = extension(path)?;

@@ -52,15 +52,7 @@ pub fn run(args: Args) -> CliResult {
     let ds = slicestream::pipeline_file::build(&file)?;
     let spec = ds.element_spec()?;
     if let Some(output) = &args.output {
-        let format = match args.to {
-            Some(f) => f,
-            None => formats::by_extension(output).ok_or_else(|| {
-                fail(format!(
-                    "cannot tell the output format from {}: use a known extension or --to",
-                    output.display()
-                ))
-            })?,
-        };
+        let format = formats::output_format(args.to, output)?;
         for (_, f) in formats::output_files(format, output, &spec)? {
             check_output(&f, args.force)?;
         }
