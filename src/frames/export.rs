@@ -73,6 +73,19 @@ pub(crate) fn feed(
     Ok(())
 }
 
+/// Writes every element of `dataset` (one row each) to `path` with a new `W`, `batch_rows` rows
+/// at a time (see [`feed`]): `Dataset::write_parquet` and `Dataset::write_ipc`.
+pub(crate) fn write_dataset<W: FrameFileWriter>(
+    dataset: &Dataset,
+    path: &Path,
+    options: W::Options,
+) -> Result<ExportSummary> {
+    let batch_rows = W::batch_rows(&options);
+    let mut writer = W::create(path, &dataset.element_spec()?, options)?;
+    feed(dataset, batch_rows, &mut writer)?;
+    writer.finish()
+}
+
 /// Rows waiting to be written as one record batch (for sinks fed row by row).
 #[derive(Debug, Default)]
 pub(crate) struct RowBuffer {

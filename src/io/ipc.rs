@@ -23,7 +23,9 @@ use arrow::ipc::writer::{FileWriter, StreamWriter};
 use crate::dataset::{Cardinality, Dataset};
 use crate::element::{Batch, ElementSpec};
 use crate::error::{Error, Result};
-use crate::frames::export::{feed, ExportSummary, FrameFileWriter, FrameSink, RecordBatchSink};
+use crate::frames::export::{
+    write_dataset, ExportSummary, FrameFileWriter, FrameSink, RecordBatchSink,
+};
 use crate::frames::{BatchStream, FrameOptions, RecordBatchConverter, RecordBatchNode};
 use crate::io::TempFile;
 
@@ -313,10 +315,7 @@ impl Dataset {
         path: impl AsRef<Path>,
         options: IpcWriteOptions,
     ) -> Result<ExportSummary> {
-        let batch_rows = options.batch_rows;
-        let mut writer = IpcWriter::create(path, &self.element_spec()?, options)?;
-        feed(self, batch_rows, &mut writer)?;
-        writer.finish()
+        write_dataset::<IpcWriter>(self, path.as_ref(), options)
     }
 }
 

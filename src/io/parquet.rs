@@ -40,7 +40,9 @@ use parquet::file::properties::WriterProperties;
 use crate::dataset::{Cardinality, Dataset};
 use crate::element::{Batch, ElementSpec};
 use crate::error::{Error, Result};
-use crate::frames::export::{feed, ExportSummary, FrameFileWriter, FrameSink, RecordBatchSink};
+use crate::frames::export::{
+    write_dataset, ExportSummary, FrameFileWriter, FrameSink, RecordBatchSink,
+};
 use crate::frames::{
     check_same_columns, BatchStream, FrameOptions, RecordBatchConverter, RecordBatchNode,
 };
@@ -463,10 +465,7 @@ impl Dataset {
         path: impl AsRef<Path>,
         options: ParquetWriteOptions,
     ) -> Result<ExportSummary> {
-        let batch_rows = options.batch_rows;
-        let mut writer = ParquetWriter::create(path, &self.element_spec()?, options)?;
-        feed(self, batch_rows, &mut writer)?;
-        writer.finish()
+        write_dataset::<ParquetWriter>(self, path.as_ref(), options)
     }
 }
 

@@ -9,7 +9,7 @@ use super::stats::StageCounters;
 use crate::dataset::stream::Indices;
 use crate::dataset::{Cardinality, Context, Elements, Node, Stream};
 use crate::element::{Element, ElementSpec};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -51,9 +51,12 @@ impl Node for Instrumented {
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
-        // `open_with` yields what the closure gives: always `Some` here.
-        self.open_with(ctx, |inner, ctx| Some(inner.open(ctx)))
-            .unwrap_or_else(|| Err(Error::invalid_argument("a stage did not open")))
+        let (counters, inner_ctx) = self.stage(ctx);
+        let stream = self
+            .inner
+            .open(&inner_ctx)
+            .map_err(|e| e.with_stage(self.inner.name()))?;
+        Ok(counted(stream, counters))
     }
 
     fn open_batched(
@@ -62,43 +65,45 @@ impl Node for Instrumented {
         batch_size: usize,
         drop_remainder: bool,
     ) -> Option<Result<Stream>> {
-        self.open_with(ctx, |inner, ctx| {
-            inner.open_batched(ctx, batch_size, drop_remainder)
-        })
+        let (counters, inner_ctx) = self.stage(ctx);
+        let stream = self
+            .inner
+            .open_batched(&inner_ctx, batch_size, drop_remainder)?;
+        Some(
+            stream
+                .map(|s| counted(s, counters))
+                .map_err(|e| e.with_stage(self.inner.name())),
+        )
     }
 }
 
 impl Instrumented {
-    /// Opens the inner node with `open` under this stage's counters, and counts what it yields.
-    fn open_with(
-        &self,
-        ctx: &Context,
-        open: impl FnOnce(&dyn Node, &Context) -> Option<Result<Stream>>,
-    ) -> Option<Result<Stream>> {
+    /// This stage's counters in the run's stats, and the context its inner node opens with.
+    fn stage(&self, ctx: &Context) -> (Arc<StageCounters>, Context) {
         let counters =
             ctx.runtime
                 .stats
                 .stage(self.id, self.inner.name(), ctx.stage.as_ref().map(|s| s.id));
         let inner_ctx = ctx.with_stage(counters.clone());
-        let name = self.inner.name();
-        let stream = match open(self.inner.as_ref(), &inner_ctx)? {
-            Ok(stream) => stream,
-            Err(e) => return Some(Err(e.with_stage(name))),
-        };
-        Some(Ok(match stream {
-            Stream::Elements(elements) => Stream::Elements(Box::new(TimedElements {
-                inner: elements,
+        (counters, inner_ctx)
+    }
+}
+
+/// `stream`, counting what it yields into `counters`.
+fn counted(stream: Stream, counters: Arc<StageCounters>) -> Stream {
+    match stream {
+        Stream::Elements(elements) => Stream::Elements(Box::new(TimedElements {
+            inner: elements,
+            counters,
+        })),
+        Stream::Indexed { source, indices } => Stream::Indexed {
+            source,
+            indices: Box::new(CountedIndices {
+                inner: indices,
                 counters,
-            })),
-            Stream::Indexed { source, indices } => Stream::Indexed {
-                source,
-                indices: Box::new(CountedIndices {
-                    inner: indices,
-                    counters,
-                    count: 0,
-                }),
-            },
-        }))
+                count: 0,
+            }),
+        },
     }
 }
 

@@ -3,9 +3,10 @@
 use std::sync::{Arc, OnceLock};
 
 use super::call_user;
+use super::first_element_spec;
 use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
 use crate::element::{Element, ElementSpec, TensorSpec};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Makes, per epoch, the stream of datasets to flatten.
 pub(crate) type DatasetsFn =
@@ -86,15 +87,9 @@ impl Dataset {
             })))
         });
         let spec = Arc::new(move || {
-            let first = input2.open(&Context::detached(0))?.into_elements().next();
-            match first {
-                Some(Ok(e)) => loosen(&call_user("flat_map", 0, || f2(e)?.element_spec())?),
-                Some(Err(e)) => Err(e),
-                None => Err(Error::invalid_argument(
-                    "flat_map: the output spec cannot be inferred from an empty input",
-                )
-                .with_stage("flat_map")),
-            }
+            first_element_spec(input2.as_ref(), "flat_map", "", |e| {
+                call_user("flat_map", 0, || f2(e)?.element_spec())
+            })
         });
         self.derive(FlatMapNode {
             datasets,

@@ -4,7 +4,7 @@
 use std::sync::{Arc, OnceLock};
 
 use super::call_user;
-use super::flat_map::loosen;
+use super::first_element_spec;
 use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::{Error, Result};
@@ -129,21 +129,12 @@ impl Node for InterleaveNode {
         if let Some(s) = self.inferred.get() {
             return Ok(s.clone());
         }
-        let first = self
-            .input
-            .open(&Context::detached(0))?
-            .into_elements()
-            .next();
-        let spec = match first {
-            Some(Ok(e)) => loosen(&call_user(self.stage, 0, || (self.open)(0, e)?.element_spec())?)?,
-            Some(Err(e)) => return Err(e),
-            None => {
-                return Err(Error::invalid_argument(
-                    "interleave: the output spec cannot be inferred from an empty input (declare it with InterleaveOptions::with_spec)",
-                )
-                .with_stage(self.stage))
-            }
-        };
+        let spec = first_element_spec(
+            self.input.as_ref(),
+            self.stage,
+            " (declare it with InterleaveOptions::with_spec)",
+            |e| call_user(self.stage, 0, || (self.open)(0, e)?.element_spec()),
+        )?;
         Ok(self.inferred.get_or_init(|| spec).clone())
     }
 

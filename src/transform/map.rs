@@ -6,11 +6,11 @@ use std::sync::{Arc, OnceLock};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::call_user;
 use super::parallel_map::{ParallelMap, Work};
+use super::{call_user, first_element_spec};
 use crate::dataset::stream::mix;
 use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
-use crate::element::{Element, ElementSpec, TensorSpec};
+use crate::element::{Element, ElementSpec};
 use crate::error::{Error, Result};
 use crate::sources::check_against_spec;
 
@@ -101,14 +101,6 @@ struct MapNode {
     inferred: OnceLock<ElementSpec>,
 }
 
-/// The spec of `element` with every dimension unknown (rank and dtype kept).
-pub(crate) fn loose_spec(element: &Element) -> ElementSpec {
-    element
-        .spec()
-        .map_components(|s| Ok(TensorSpec::with_unknown(s.dtype, vec![None; s.rank()])))
-        .unwrap_or_else(|_| element.spec())
-}
-
 impl Work {
     /// Applies the closure to element `index`, checking what it must keep; errors name the stage
     /// and index, panics become errors.
@@ -158,22 +150,12 @@ impl Node for MapNode {
         if let Some(s) = self.inferred.get() {
             return Ok(s.clone());
         }
-        let first = self
-            .input
-            .open(&Context::detached(0))?
-            .into_elements()
-            .next();
-        let spec = match first {
-            Some(Ok(e)) => loose_spec(&self.work.apply(0, 0, e)?),
-            Some(Err(e)) => return Err(e),
-            None => {
-                return Err(Error::invalid_argument(format!(
-                    "{}: the output spec cannot be inferred from an empty input; declare it (MapOptions::with_spec)",
-                    self.work.stage
-                ))
-                .with_stage(self.work.stage))
-            }
-        };
+        let spec = first_element_spec(
+            self.input.as_ref(),
+            self.work.stage,
+            "; declare it (MapOptions::with_spec)",
+            |e| Ok(self.work.apply(0, 0, e)?.spec()),
+        )?;
         Ok(self.inferred.get_or_init(|| spec).clone())
     }
 

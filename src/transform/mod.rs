@@ -31,6 +31,29 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::{panic_message, Error, ErrorKind, Result};
 
+/// The spec a stage infers from its first input element (tf.data's tracing): `infer` applied to
+/// it, with every dimension unknown. An empty input is an error naming `stage`, followed by `hint`
+/// (how to declare the spec instead).
+pub(crate) fn first_element_spec(
+    input: &dyn crate::dataset::Node,
+    stage: &str,
+    hint: &str,
+    infer: impl FnOnce(crate::Element) -> Result<crate::ElementSpec>,
+) -> Result<crate::ElementSpec> {
+    let first = input
+        .open(&crate::dataset::Context::detached(0))?
+        .into_elements()
+        .next();
+    match first {
+        Some(Ok(e)) => flat_map::loosen(&infer(e)?),
+        Some(Err(e)) => Err(e),
+        None => Err(Error::invalid_argument(format!(
+            "{stage}: the output spec cannot be inferred from an empty input{hint}"
+        ))
+        .with_stage(stage.to_string())),
+    }
+}
+
 /// Runs user code, turning a panic into an error; either way the error names the stage and element.
 pub(crate) fn call_user<R>(stage: &str, index: u64, f: impl FnOnce() -> Result<R>) -> Result<R> {
     match catch_unwind(AssertUnwindSafe(f)) {

@@ -76,15 +76,34 @@ fn stack_chunk(
     vec![stack_elements(&elements).map_err(|e| e.with_stage("batch").with_element(seq))]
 }
 
-/// One input of a chunk: an element, or the index of one in a random-access source, read by the
-/// worker that maps it (fused over a random-access source: reading is parallel too).
-enum Input {
-    Element(Result<Element>),
-    Index(Result<usize>),
+/// The inputs of one chunk: elements, or (fused over a random-access source) indices into it, read
+/// by the worker that maps them, so that reading is parallel too.
+enum Inputs {
+    Elements(Vec<Result<Element>>),
+    Indices(Arc<dyn RandomAccess>, Vec<Result<usize>>),
+}
+
+impl Inputs {
+    fn len(&self) -> usize {
+        match self {
+            Inputs::Elements(v) => v.len(),
+            Inputs::Indices(_, v) => v.len(),
+        }
+    }
+
+    /// The elements, each read when it is reached.
+    fn into_elements(self) -> Box<dyn Iterator<Item = Result<Element>>> {
+        match self {
+            Inputs::Elements(v) => Box::new(v.into_iter()),
+            Inputs::Indices(source, v) => {
+                Box::new(v.into_iter().map(move |i| i.and_then(|i| source.get(i))))
+            }
+        }
+    }
 }
 
 /// A chunk of inputs, their bytes, and the bytes of the budget they held upstream.
-type Pulled = (Vec<Input>, usize, Reservation);
+type Pulled = (Inputs, usize, Reservation);
 
 pub(crate) struct ParallelMap {
     input: Elements,
@@ -198,18 +217,19 @@ impl ParallelMap {
         if let Some(s) = self.stash.take() {
             return Some(s);
         }
-        if let Some((_, indices)) = self.indexed.as_mut() {
+        if let Some((source, indices)) = self.indexed.as_mut() {
             let mut items = Vec::with_capacity(self.chunk_size);
             while items.len() < self.chunk_size && !self.input_done {
                 match indices.next() {
                     Some(i) => {
                         self.input_done = i.is_err();
-                        items.push(Input::Index(i));
+                        items.push(i);
                     }
                     None => self.input_done = true,
                 }
             }
-            return (!items.is_empty()).then(|| (items, 0, self.budget.empty()));
+            let inputs = Inputs::Indices(source.clone(), items);
+            return (inputs.len() > 0).then(|| (inputs, 0, self.budget.empty()));
         }
         let cap = self.budget.limit().map(|l| l / self.max_in_flight);
         let mut items = Vec::with_capacity(self.chunk_size);
@@ -236,17 +256,17 @@ impl ParallelMap {
                         break;
                     }
                     bytes += n;
-                    items.push(Input::Element(Ok(e)));
+                    items.push(Ok(e));
                 }
                 Some(Err(e)) => {
-                    items.push(Input::Element(Err(e)));
+                    items.push(Err(e));
                     self.input_done = true;
                 }
                 None => self.input_done = true,
             }
         }
         credit.merge(take_handed_on(&self.budget, chunk_mark));
-        (!items.is_empty()).then_some((items, bytes, credit))
+        (!items.is_empty()).then_some((Inputs::Elements(items), bytes, credit))
     }
 
     /// Whether pulling more input could wait for an upstream stage that needs room this stage holds
@@ -299,7 +319,7 @@ impl ParallelMap {
         }
     }
 
-    fn spawn(&mut self, items: Vec<Input>, reservation: Reservation) {
+    fn spawn(&mut self, items: Inputs, reservation: Reservation) {
         let seq = self.next_seq;
         self.next_seq += 1;
         let first_index = self.next_index;
@@ -307,7 +327,6 @@ impl ParallelMap {
         self.in_flight += 1;
         let (work, stop_at, epoch) = (self.work.clone(), self.stop_at.clone(), self.epoch);
         let batch = self.batch;
-        let source = self.indexed.as_ref().map(|(s, _)| s.clone());
         let mut guard = SendOnDrop {
             tx: self.tx.clone(),
             chunk: Some(Chunk {
@@ -321,19 +340,12 @@ impl ParallelMap {
             let Some(chunk) = guard.chunk.as_mut() else {
                 return;
             };
-            for (k, item) in items.into_iter().enumerate() {
+            for (k, item) in items.into_elements().enumerate() {
                 let index = first_index + k as u64;
                 // Elements after a failed one are not needed; those before it are.
                 if index >= stop_at.load(Ordering::Relaxed) {
                     break;
                 }
-                let item = match item {
-                    Input::Element(e) => e,
-                    Input::Index(i) => match &source {
-                        Some(source) => i.and_then(|i| source.get(i)),
-                        None => Err(Error::invalid_argument("an index without its source")),
-                    },
-                };
                 let result = item.and_then(|e| work.apply(epoch, index, e));
                 let failed = result.is_err();
                 chunk.results.push(result);
