@@ -21,19 +21,24 @@
 //! ```
 //!
 //! The layout follows the pipeline: [`tensor`] and [`element`] (the data model), [`sources`],
-//! transformations (methods of [`Dataset`]), [`convert`] (ndarray) and [`pipeline_file`] (tf.data
-//! pipelines written as JSON).
+//! transformations (methods of [`Dataset`], in [`transform`]), the [`runtime`] that runs them,
+//! [`convert`] (ndarray), [`frames`] (Arrow and Polars) and [`io`] (files). The command-line tool,
+//! pipeline files and the benchmark live in the `slicestream-cli` member of the workspace.
+//!
+//! # Features
+//!
+//! All on by default; `default-features = false` leaves the core (tensors, elements, every
+//! transformation, the runtime, ndarray and Arrow `RecordBatch` conversion, NPY/NPZ files):
+//! `polars` (DataFrames), `parquet`, `ipc` (Arrow IPC files and streams), `csv`, `tfrecord`
+//! (TFRecord, `tf.train.Example`, `TensorProto`).
 #![deny(missing_docs)]
 
-pub mod bench;
 pub mod convert;
 pub mod dataset;
 pub mod element;
 pub mod error;
 pub mod frames;
 pub mod io;
-pub mod pipeline_file;
-pub mod plot;
 pub mod runtime;
 pub mod sources;
 pub mod tensor;
@@ -50,8 +55,3 @@ pub use transform::Windows;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
-
-/// The guide for tf.data users: every Rust snippet in it runs as a doctest.
-#[cfg(doctest)]
-#[doc = include_str!("../docs/coming-from-tf-data.md")]
-struct ComingFromTfDataDoctests;

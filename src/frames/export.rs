@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use arrow::array::RecordBatch;
 
 use super::RecordBatchConverter;
+#[cfg(any(feature = "parquet", feature = "ipc"))]
 use crate::dataset::Dataset;
 use crate::element::{Batch, Element, ElementSpec};
 use crate::error::{Error, Result};
@@ -38,6 +39,7 @@ pub trait RecordBatchSink {
 /// When every row has the same shape the dataset is batched first (for random-access sources a
 /// batch is a slice: no copy) and each batch converted without a copy; when rows have unknown
 /// dimensions, `batch_rows` rows are gathered and their values copied once into list columns.
+#[cfg(any(feature = "parquet", feature = "ipc"))]
 pub(crate) fn feed(
     dataset: &Dataset,
     batch_rows: usize,
@@ -75,6 +77,7 @@ pub(crate) fn feed(
 
 /// Writes every element of `dataset` (one row each) to `path` with a new `W`, `batch_rows` rows
 /// at a time (see [`feed`]): `Dataset::write_parquet` and `Dataset::write_ipc`.
+#[cfg(any(feature = "parquet", feature = "ipc"))]
 pub(crate) fn write_dataset<W: FrameFileWriter>(
     dataset: &Dataset,
     path: &Path,

@@ -55,15 +55,18 @@
 //! Column names nest into a structure ([`structure_from_names`]) unless the schema metadata records
 //! one.
 
+#[cfg(feature = "polars")]
 mod dataframe;
 mod dataset;
 pub(crate) mod export;
+#[cfg(feature = "polars")]
 pub mod ffi;
 mod from_arrow;
 mod options;
 mod schema;
 mod to_arrow;
 
+#[cfg(feature = "polars")]
 pub use dataframe::{from_dataframe, to_dataframe, to_dataframe_with, DataFrameConverter};
 pub use dataset::IntoRecordBatch;
 pub use export::{ExportSummary, FrameFileWriter, FrameSink, RecordBatchSink};
@@ -75,4 +78,7 @@ pub use schema::{
 };
 pub use to_arrow::{row_spec_of, to_record_batch, RecordBatchConverter};
 
-pub(crate) use dataset::{check_same_columns, BatchStream, RecordBatchNode};
+#[cfg(feature = "parquet")]
+pub(crate) use dataset::check_same_columns;
+#[cfg(any(feature = "parquet", feature = "ipc"))]
+pub(crate) use dataset::{BatchStream, RecordBatchNode};

@@ -6,7 +6,9 @@ use arrow::array::{make_array, ArrayData, ArrayRef, RecordBatch};
 use arrow::buffer::{BooleanBuffer, Buffer, ScalarBuffer};
 use arrow::datatypes::{DataType, Field, SchemaRef};
 
-use super::schema::{arrow_schema, column_field};
+use super::schema::arrow_schema;
+#[cfg(feature = "polars")]
+use super::schema::column_field;
 use super::FrameOptions;
 use crate::element::{Batch, Element, ElementSpec};
 use crate::error::{Error, Result};
@@ -492,6 +494,7 @@ fn view(value: &[u8], block: u32, offset: u32) -> u128 {
 
 /// The per-component fields of the polars layout (nested `FixedSizeList`, view strings, no
 /// extension metadata).
+#[cfg(feature = "polars")]
 pub(crate) fn polars_fields(spec: &ElementSpec, options: &FrameOptions) -> Result<Vec<Field>> {
     spec.paths()
         .iter()

@@ -29,7 +29,9 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
+#[cfg(feature = "csv")]
 use crate::io::csv::{CsvOptions, CsvSchema};
+#[cfg(feature = "tfrecord")]
 use crate::io::tfrecord::{Compression, FeatureDescription};
 use crate::tensor::Tensor;
 use crate::transform::interleave::{check_compatible, InterleaveNode};
@@ -251,6 +253,7 @@ pub fn open_npz() -> impl Fn(&Path) -> Result<Dataset> + Send + Sync + 'static {
 }
 
 /// Opens a TFRecord file as [`Dataset::from_tfrecord`] does (one `bytes` scalar per record).
+#[cfg(feature = "tfrecord")]
 pub fn open_tfrecord(
     compression: Compression,
 ) -> impl Fn(&Path) -> Result<Dataset> + Send + Sync + 'static {
@@ -259,6 +262,7 @@ pub fn open_tfrecord(
 
 /// Opens a TFRecord file of `tf.train.Example`s parsed as `features` describes
 /// ([`Dataset::from_tfrecord_examples`]).
+#[cfg(feature = "tfrecord")]
 pub fn open_tfrecord_examples(
     compression: Compression,
     features: FeatureDescription,
@@ -269,6 +273,7 @@ pub fn open_tfrecord_examples(
 /// Opens CSV files with one schema: inferred from the first file opened (see [`CsvSchema::infer`]),
 /// then used for every file, whose header must match. Give every column's type in `options` for a
 /// schema that does not depend on which file comes first (e.g. on different workers).
+#[cfg(feature = "csv")]
 pub fn open_csv(options: CsvOptions) -> impl Fn(&Path) -> Result<Dataset> + Send + Sync + 'static {
     let schema: OnceLock<CsvSchema> = OnceLock::new();
     move |p: &Path| {

@@ -47,6 +47,7 @@ impl TempFile {
     }
 
     /// The final path.
+    #[cfg(any(feature = "parquet", feature = "ipc", feature = "csv"))]
     pub(crate) fn target(&self) -> &Path {
         &self.target
     }

@@ -52,6 +52,7 @@ mod npz;
 mod write;
 
 pub use dataset::NpySource;
+#[cfg(feature = "ipc")]
 pub(crate) use file::{map_file, open_file};
 pub use file::{read_npy, NpyFile};
 pub use header::{ByteOrder, NpyHeader, SUPPORTED_DESCRS};

@@ -28,9 +28,11 @@
 //! ```
 
 mod npy;
+#[cfg(feature = "tfrecord")]
 mod tfrecord;
 
 pub use npy::NpySink;
+#[cfg(feature = "tfrecord")]
 pub use tfrecord::TfRecordSink;
 
 use crate::dataset::Dataset;

@@ -1,0 +1,30 @@
+//! The core library's integration tests, in one binary (one link instead of thirty).
+
+mod bad_catalog;
+mod bad_input;
+mod csv;
+mod digits;
+mod files;
+mod files_digits;
+mod files_examples;
+mod files_interleave;
+mod files_sinks;
+mod frames;
+mod frames_bad_input;
+mod frames_common;
+mod frames_polars;
+mod interop_python;
+mod ipc;
+mod npy;
+mod npy_bad_input;
+mod npy_dataset;
+mod npy_numpy;
+mod parquet;
+mod properties;
+mod runtime_properties;
+mod runtime_stats;
+mod tensor_proto;
+mod tfrecord;
+mod tfrecord_errors;
+mod transformations;
+mod zero_copy;
