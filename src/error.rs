@@ -8,36 +8,74 @@ use crate::tensor::DType;
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// What went wrong. New kinds may be added: match with a `_` arm.
+/// What went wrong: one kind per cause, with what a caller may match on. New kinds may be added:
+/// match with a `_` arm. Where it happened is the error's [`Position`]; the underlying cause, if
+/// any, its [`std::error::Error::source`] (never repeated in `Display`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// An argument to a source or transformation is out of its range (batch size 0, shard index too large, …).
     InvalidArgument(String),
-    /// Shapes, dtypes or structures that cannot go together (first dimensions that differ, batching
-    /// tensors of different shapes, concatenating incompatible datasets, …).
+    /// Datasets, specs or values that cannot go together for a reason the other kinds do not cover
+    /// (concatenating datasets of different structures, a function's output of the wrong arity, …).
     Incompatible(String),
-    /// A tensor was asked for as one dtype but holds another.
+    /// A tensor's shape is not the one required (e.g. batching tensors of different shapes): the
+    /// component is in the position.
+    ShapeMismatch {
+        /// The shape required (`None` where any size fits).
+        expected: Vec<Option<usize>>,
+        /// The shape found.
+        found: Vec<usize>,
+    },
+    /// A tensor's dtype is not the one required: the component, where known, is in the position.
     DTypeMismatch {
-        /// The dtype the caller asked for.
+        /// The dtype required.
         expected: DType,
-        /// The dtype the tensor holds.
+        /// The dtype found.
         found: DType,
+    },
+    /// An element's nesting is not the one required (e.g. a map that returns a 2-tuple for some
+    /// elements and a 3-tuple for others, then batched).
+    StructureMismatch {
+        /// The structure required, as tf.data prints it.
+        expected: String,
+        /// The structure found.
+        found: String,
     },
     /// A component, column or file that does not exist.
     NotFound(String),
-    /// A user closure panicked; the payload's message.
+    /// A user closure panicked; the panic's message.
     Panic(String),
-    /// A user closure returned an error of its own (kept as the source).
-    User(String),
-    /// A file's bytes do not follow its format (bad magic, bad CRC, truncated, …).
+    /// A user closure returned an error of its own (the source).
+    User,
+    /// A file's bytes do not follow its format (bad magic, bad CRC, truncated, …); the file, record
+    /// and byte offset are in the position.
     Format(String),
-    /// An I/O failure (kept as the source).
+    /// An I/O failure (the source).
     Io,
-    /// The pipeline's memory budget cannot hold what was asked.
-    MemoryBudget(String),
-    /// A worker thread of the pipeline went away without a result.
-    Disconnected(String),
+    /// One element (or buffer) needs more bytes than the pipeline's whole memory budget.
+    ExceedsMemoryBudget {
+        /// The bytes it needs.
+        bytes: usize,
+        /// The budget.
+        budget: usize,
+    },
+    /// A size from the input or an argument that cannot be allocated (or does not fit in memory
+    /// arithmetic at all).
+    TooLarge {
+        /// The bytes asked for (`usize::MAX` when the size itself overflows).
+        bytes: usize,
+    },
+    /// The pipeline's thread pool could not be started: the system's reason.
+    PoolStart(String),
+    /// A stage's thread could not be started (the source).
+    ThreadSpawn,
+    /// A worker thread panicked outside user code; the panic's message.
+    WorkerPanicked(String),
+    /// A stage's producer thread ended without finishing its input or reporting an error.
+    ProducerGone,
+    /// The pipeline is shutting down (its iterator was dropped) while this was waiting.
+    Cancelled,
 }
 
 impl fmt::Display for ErrorKind {
@@ -45,16 +83,39 @@ impl fmt::Display for ErrorKind {
         match self {
             ErrorKind::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
             ErrorKind::Incompatible(m) => write!(f, "{m}"),
+            ErrorKind::ShapeMismatch { expected, found } => {
+                let dims: Vec<String> = expected
+                    .iter()
+                    .map(|d| d.map_or("?".to_string(), |d| d.to_string()))
+                    .collect();
+                write!(f, "shape mismatch: expected [{}], found {found:?}", dims.join(","))
+            }
             ErrorKind::DTypeMismatch { expected, found } => {
                 write!(f, "dtype mismatch: expected {expected}, found {found}")
             }
+            ErrorKind::StructureMismatch { expected, found } => {
+                write!(f, "structure mismatch: expected {expected}, found {found}")
+            }
             ErrorKind::NotFound(m) => write!(f, "not found: {m}"),
             ErrorKind::Panic(m) => write!(f, "closure panicked: {m}"),
-            ErrorKind::User(m) => write!(f, "{m}"),
+            ErrorKind::User => write!(f, "the function failed"),
             ErrorKind::Format(m) => write!(f, "bad format: {m}"),
             ErrorKind::Io => write!(f, "I/O error"),
-            ErrorKind::MemoryBudget(m) => write!(f, "memory budget: {m}"),
-            ErrorKind::Disconnected(m) => write!(f, "pipeline worker gone: {m}"),
+            ErrorKind::ExceedsMemoryBudget { bytes, budget } => write!(
+                f,
+                "memory budget: {bytes} bytes are more than the whole memory budget of {budget} bytes"
+            ),
+            ErrorKind::TooLarge { bytes } if *bytes == usize::MAX => {
+                write!(f, "too large: the size overflows")
+            }
+            ErrorKind::TooLarge { bytes } => write!(f, "too large: cannot allocate {bytes} bytes"),
+            ErrorKind::PoolStart(m) => write!(f, "cannot start the thread pool: {m}"),
+            ErrorKind::ThreadSpawn => write!(f, "cannot start a stage's thread"),
+            ErrorKind::WorkerPanicked(m) => write!(f, "a worker thread panicked: {m}"),
+            ErrorKind::ProducerGone => {
+                write!(f, "a stage's thread ended without finishing its input")
+            }
+            ErrorKind::Cancelled => write!(f, "the pipeline is shutting down"),
         }
     }
 }
@@ -110,6 +171,9 @@ impl fmt::Display for Position {
 
 struct Inner {
     kind: ErrorKind,
+    /// A sentence that says more than the kind (e.g. TensorFlow's message for a batch of tensors of
+    /// different shapes), shown instead of the kind's own text.
+    context: Option<String>,
     position: Position,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
@@ -123,6 +187,7 @@ impl Error {
     pub fn new(kind: ErrorKind) -> Self {
         Error(Box::new(Inner {
             kind,
+            context: None,
             position: Position::default(),
             source: None,
         }))
@@ -150,8 +215,22 @@ impl Error {
 
     /// An error returned by user code, kept as the source.
     pub fn user(source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
-        let source = source.into();
-        Self::new(ErrorKind::User(source.to_string())).with_source_boxed(source)
+        Self::new(ErrorKind::User).with_source_boxed(source.into())
+    }
+
+    /// Shorthand for [`ErrorKind::TooLarge`]: `bytes` cannot be allocated (`None`: the size
+    /// overflowed).
+    pub fn too_large(bytes: Option<usize>) -> Self {
+        Self::new(ErrorKind::TooLarge {
+            bytes: bytes.unwrap_or(usize::MAX),
+        })
+    }
+
+    /// Says more than the kind: `message` is shown instead of the kind's own text (the kind and its
+    /// payload stay what a caller matches on).
+    pub fn with_context(mut self, message: impl Into<String>) -> Self {
+        self.0.context = Some(message.into());
+        self
     }
 
     /// An I/O error on `file`, kept as the source.
@@ -238,17 +317,33 @@ impl Error {
         self
     }
 
-    /// The message of the kind alone, without the position (TensorFlow's "core message").
+    /// The message without the position (TensorFlow's "core message"): the context if any, else
+    /// the kind's text.
     pub fn message(&self) -> String {
-        self.0.kind.to_string()
+        match &self.0.context {
+            Some(c) => c.clone(),
+            None => self.0.kind.to_string(),
+        }
+    }
+
+    /// The message followed by each source's, `: `-separated (what a command line prints).
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            out.push_str(": ");
+            out.push_str(&s.to_string());
+            source = s.source();
+        }
+        out
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.kind)?;
-        if let (ErrorKind::Io, Some(source)) = (&self.0.kind, &self.0.source) {
-            write!(f, ": {source}")?;
+        match &self.0.context {
+            Some(c) => f.write_str(c)?,
+            None => write!(f, "{}", self.0.kind)?,
         }
         if !self.0.position.is_empty() {
             write!(f, " ({})", self.0.position)?;
@@ -261,6 +356,7 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Error")
             .field("kind", &self.0.kind)
+            .field("context", &self.0.context)
             .field("position", &self.0.position)
             .field("source", &self.0.source)
             .finish()

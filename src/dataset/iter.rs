@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use super::Elements;
+use super::Items;
 use crate::element::Element;
 use crate::error::Result;
-use crate::runtime::{hand_on_mark, take_handed_on, PipelineStats, Runtime};
+use crate::runtime::{PipelineStats, Runtime};
 
 /// One epoch of a [`crate::Dataset`]: yields `Result<Element>` and ends after the first `Err`.
 /// Dropping it stops the pipeline.
@@ -15,13 +15,13 @@ pub struct DatasetIter {
 }
 
 enum State {
-    Running(Elements),
+    Running(Items),
     Failed(Option<crate::error::Error>),
     Done,
 }
 
 impl DatasetIter {
-    pub(crate) fn new(stream: Result<Elements>, runtime: Arc<Runtime>) -> Self {
+    pub(crate) fn new(stream: Result<Items>, runtime: Arc<Runtime>) -> Self {
         let state = match stream {
             Ok(s) => State::Running(s),
             Err(e) => State::Failed(Some(e)),
@@ -50,15 +50,9 @@ impl Iterator for DatasetIter {
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.state {
             State::Running(s) => {
-                let budget = &self.runtime.budget;
-                let mark = budget.limit().map(|_| hand_on_mark());
-                let item = s.next();
-                // The element leaves the pipeline: the bytes it held of a limited budget are free.
-                if let Some(mark) = mark {
-                    drop(take_handed_on(budget, mark));
-                }
-                match item {
-                    Some(Ok(e)) => Some(Ok(e)),
+                match s.next() {
+                    // The element leaves the pipeline: the bytes it held of the budget are free.
+                    Some(Ok(item)) => Some(Ok(item.element)),
                     Some(Err(e)) => {
                         self.state = State::Done;
                         Some(Err(e))

@@ -3,6 +3,7 @@
 mod cardinality;
 mod iter;
 mod random_access;
+mod stage;
 pub(crate) mod stream;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,11 +12,11 @@ use std::sync::Arc;
 pub use cardinality::Cardinality;
 pub use iter::DatasetIter;
 pub use random_access::RandomAccess;
-pub(crate) use stream::{Context, Elements, Node, Stream};
+pub(crate) use stage::Stage;
+pub(crate) use stream::{renumber, Context, Indexing, Item, Items, Node, Stream};
 
 use crate::element::ElementSpec;
 use crate::error::Result;
-use crate::runtime::instrument::Instrumented;
 use crate::runtime::{Options, Runtime};
 
 /// A lazy plan of a source and transformations, with tf.data's semantics.
@@ -31,8 +32,9 @@ use crate::runtime::{Options, Runtime};
 /// assert_eq!(sizes, [4, 4, 2]);
 /// # Ok::<(), slicestream::Error>(())
 /// ```
+#[must_use = "a Dataset is a lazy plan: it does nothing until iterated"]
 pub struct Dataset {
-    node: Arc<dyn Node>,
+    stage: Arc<Stage>,
     options: Arc<Options>,
     epochs: AtomicU64,
 }
@@ -41,7 +43,7 @@ impl Clone for Dataset {
     /// Shares the plan; the clone counts its epochs from where this one stands.
     fn clone(&self) -> Self {
         Dataset {
-            node: self.node.clone(),
+            stage: self.stage.clone(),
             options: self.options.clone(),
             epochs: AtomicU64::new(self.epochs.load(Ordering::Relaxed)),
         }
@@ -49,16 +51,10 @@ impl Clone for Dataset {
 }
 
 impl std::fmt::Debug for Dataset {
+    /// The plan's stages, sources first (`Dataset(range → shuffle → map)`): runs no user code,
+    /// opens no file.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let spec = match self.element_spec() {
-            Ok(s) => s.to_string(),
-            Err(e) => format!("<{e}>"),
-        };
-        write!(
-            f,
-            "Dataset(element_spec={spec}, cardinality={})",
-            self.cardinality()
-        )
+        write!(f, "Dataset({})", self.stage.describe())
     }
 }
 
@@ -66,7 +62,7 @@ impl Dataset {
     /// A dataset whose plan is a new source node (default options).
     pub(crate) fn from_node(node: impl Node) -> Self {
         Dataset {
-            node: Arc::new(Instrumented::new(Arc::new(node))),
+            stage: Stage::new(node, Vec::new()),
             options: Arc::new(Options::default()),
             epochs: AtomicU64::new(0),
         }
@@ -74,8 +70,24 @@ impl Dataset {
 
     /// A dataset whose plan is `node` on top of this one's (same options).
     pub(crate) fn derive(&self, node: impl Node) -> Self {
+        self.derive_from(&[self], node)
+    }
+
+    /// A dataset whose plan is `node` reading `inputs` (the first one's options).
+    pub(crate) fn derive_from(&self, inputs: &[&Dataset], node: impl Node) -> Self {
+        let inputs = inputs.iter().map(|d| d.stage.clone()).collect();
         Dataset {
-            node: Arc::new(Instrumented::new(Arc::new(node))),
+            stage: Stage::new(node, inputs),
+            options: self.options.clone(),
+            epochs: AtomicU64::new(0),
+        }
+    }
+
+    /// A dataset whose plan is `node` in place of this one's last stage, over that stage's inputs
+    /// (a fusion chosen when the plan is built).
+    pub(crate) fn replace_last(&self, node: Arc<dyn Node>) -> Self {
+        Dataset {
+            stage: Stage::from_arc(node, self.stage.inputs().to_vec()),
             options: self.options.clone(),
             epochs: AtomicU64::new(0),
         }
@@ -85,7 +97,7 @@ impl Dataset {
     /// thread count.
     pub fn with_options(&self, options: Options) -> Dataset {
         Dataset {
-            node: self.node.clone(),
+            stage: self.stage.clone(),
             options: Arc::new(options),
             epochs: AtomicU64::new(self.epochs.load(Ordering::Relaxed)),
         }
@@ -96,8 +108,14 @@ impl Dataset {
         &self.options
     }
 
-    pub(crate) fn node(&self) -> &Arc<dyn Node> {
-        &self.node
+    /// The plan's last stage, as the input of a new node.
+    pub(crate) fn node(&self) -> Arc<dyn Node> {
+        self.stage.clone()
+    }
+
+    /// The plan's last stage.
+    pub(crate) fn stage(&self) -> &Arc<Stage> {
+        &self.stage
     }
 
     /// The spec of each element: structure, dtypes, and shapes with `None` where unknown
@@ -106,12 +124,12 @@ impl Dataset {
     /// Errors only after a [`Dataset::map`] whose output spec was not declared and cannot be inferred
     /// (see there).
     pub fn element_spec(&self) -> Result<ElementSpec> {
-        self.node.spec()
+        self.stage.spec()
     }
 
     /// The number of elements, as far as it is known without iterating (tf.data's `cardinality()`).
     pub fn cardinality(&self) -> Cardinality {
-        self.node.cardinality()
+        self.stage.cardinality()
     }
 
     /// Starts a new epoch.
@@ -125,11 +143,11 @@ impl Dataset {
     pub fn iter_epoch(&self, epoch: u64) -> DatasetIter {
         let runtime = Runtime::new((*self.options).clone());
         let ctx = Context::new(epoch, runtime.clone());
-        DatasetIter::new(self.node.open(&ctx).map(Stream::into_elements), runtime)
+        DatasetIter::new(self.stage.open(&ctx).map(Stream::into_items), runtime)
     }
 
     pub(crate) fn open(&self, ctx: &Context) -> Result<Stream> {
-        self.node.open(ctx)
+        self.stage.open(ctx)
     }
 }
 

@@ -1,4 +1,5 @@
-//! The plan's machinery: a [`Node`] per source or transformation, opened per epoch into a [`Stream`].
+//! The plan's machinery: a [`Node`] per source or transformation, opened per epoch into a [`Stream`]
+//! of [`Item`]s.
 
 use std::sync::Arc;
 
@@ -6,18 +7,78 @@ use super::{Cardinality, RandomAccess};
 use crate::element::{Element, ElementSpec};
 use crate::error::Result;
 use crate::runtime::stats::StageCounters;
-use crate::runtime::Runtime;
+use crate::runtime::{Reservation, Runtime};
 
-/// A stream of elements, each a `Result`.
-pub(crate) type Elements = Box<dyn Iterator<Item = Result<Element>> + Send>;
+/// What flows from one stage to the next (as polars-stream's `Morsel`): an element, the bytes of
+/// the memory budget it holds (if a buffering stage reserved them; they travel with it until the
+/// consumer takes the element), and its sequence number: increasing along the stream of the stage
+/// that yielded it (a stage that drops items, as `filter` or `skip`, leaves gaps; one that makes or
+/// merges items numbers them anew).
+#[derive(Debug)]
+pub(crate) struct Item {
+    pub(crate) seq: u64,
+    pub(crate) element: Element,
+    pub(crate) reservation: Option<Reservation>,
+}
+
+impl Item {
+    /// Element number `seq`, holding no budget.
+    pub(crate) fn new(seq: u64, element: Element) -> Item {
+        Item {
+            seq,
+            element,
+            reservation: None,
+        }
+    }
+
+    /// This item's place and budget with another element (a 1:1 transformation's output).
+    pub(crate) fn with_element(self, element: Element) -> Item {
+        Item {
+            seq: self.seq,
+            element,
+            reservation: self.reservation,
+        }
+    }
+
+    /// The same item, numbered `seq` (for stages that drop or reorder items).
+    pub(crate) fn renumbered(mut self, seq: u64) -> Item {
+        self.seq = seq;
+        self
+    }
+
+    /// The element and the budget it holds.
+    pub(crate) fn into_parts(self) -> (Element, Option<Reservation>) {
+        (self.element, self.reservation)
+    }
+
+    /// Makes the item hold exactly its element's bytes of the budget `of`, keeping what it already
+    /// holds; with `wait`, waits for room, else returns `false` (holding what it held) when there is
+    /// none now.
+    pub(crate) fn hold(
+        &mut self,
+        of: &Arc<crate::runtime::MemoryBudget>,
+        wait: bool,
+    ) -> Result<bool> {
+        let bytes = self.element.nbytes();
+        let r = self.reservation.get_or_insert_with(|| of.empty());
+        if wait {
+            r.resize(bytes).map(|_| true)
+        } else {
+            r.try_resize(bytes)
+        }
+    }
+}
+
+/// A stream of items, each a `Result`; after an `Err` a stream yields nothing more that counts.
+pub(crate) type Items = Box<dyn Iterator<Item = Result<Item>> + Send>;
 
 /// A stream of indices into a [`RandomAccess`] source.
 pub(crate) type Indices = Box<dyn Iterator<Item = Result<usize>> + Send>;
 
-/// What a node yields when opened: elements, or indices into a random-access source (cheaper to
+/// What a node yields when opened: items, or indices into a random-access source (cheaper to
 /// take, skip, shard, repeat and shuffle; batched by slicing or gathering).
 pub(crate) enum Stream {
-    Elements(Elements),
+    Items(Items),
     Indexed {
         source: Arc<dyn RandomAccess>,
         indices: Indices,
@@ -25,30 +86,65 @@ pub(crate) enum Stream {
 }
 
 impl Stream {
-    /// The elements this stream stands for.
-    pub(crate) fn into_elements(self) -> Elements {
+    /// A stream of new elements (a source's, or a stage's that makes elements of its own), numbered
+    /// from 0, holding no budget.
+    pub(crate) fn elements<I>(elements: I) -> Stream
+    where
+        I: Iterator<Item = Result<Element>> + Send + 'static,
+    {
+        Stream::Items(numbered(elements))
+    }
+
+    /// The items this stream stands for.
+    pub(crate) fn into_items(self) -> Items {
         match self {
-            Stream::Elements(e) => e,
+            Stream::Items(items) => items,
             Stream::Indexed { source, indices } => {
-                Box::new(indices.map(move |i| i.and_then(|i| source.get(i))))
+                numbered(indices.map(move |i| i.and_then(|i| source.get(i))))
             }
         }
     }
 
-    /// The same stream with its indices (or elements) passed through `f`.
+    /// The same stream with its indices (or items) passed through `f`.
     pub(crate) fn map_parts(
         self,
         on_indices: impl FnOnce(Indices) -> Indices,
-        on_elements: impl FnOnce(Elements) -> Elements,
+        on_items: impl FnOnce(Items) -> Items,
     ) -> Stream {
         match self {
-            Stream::Elements(e) => Stream::Elements(on_elements(e)),
+            Stream::Items(items) => Stream::Items(on_items(items)),
             Stream::Indexed { source, indices } => Stream::Indexed {
                 source,
                 indices: on_indices(indices),
             },
         }
     }
+}
+
+/// `elements` as items numbered from 0.
+pub(crate) fn numbered<I>(elements: I) -> Items
+where
+    I: Iterator<Item = Result<Element>> + Send + 'static,
+{
+    let mut seq = 0u64;
+    Box::new(elements.map(move |e| {
+        let item = Item::new(seq, e?);
+        seq += 1;
+        Ok(item)
+    }))
+}
+
+/// Numbers the items of `items` from 0 again (after a stage that drops, adds or reorders items).
+pub(crate) fn renumber<I>(items: I) -> Items
+where
+    I: Iterator<Item = Result<Item>> + Send + 'static,
+{
+    let mut seq = 0u64;
+    Box::new(items.map(move |i| {
+        let item = i?.renumbered(seq);
+        seq += 1;
+        Ok(item)
+    }))
 }
 
 /// What every node is opened with: which epoch this is (for reshuffling and per-epoch randomness),
@@ -58,6 +154,9 @@ pub(crate) struct Context {
     pub epoch: u64,
     pub runtime: Arc<Runtime>,
     pub stage: Option<Arc<StageCounters>>,
+    /// Whether the stage being opened runs on another thread than the stage that opens it
+    /// (`prefetch`'s input): its time is then not part of the opener's.
+    pub on_own_thread: bool,
 }
 
 impl Context {
@@ -67,11 +166,12 @@ impl Context {
             epoch,
             runtime,
             stage: None,
+            on_own_thread: false,
         }
     }
 
-    /// A context of its own, for looking at a plan outside a run (inferring a spec from the first
-    /// element).
+    /// A context of its own, for looking at a plan outside a run (a spec's sample element, the
+    /// windows of [`crate::transform::Windows::iter`]).
     pub(crate) fn detached(epoch: u64) -> Context {
         Context::new(epoch, Runtime::new(crate::runtime::Options::default()))
     }
@@ -84,10 +184,19 @@ impl Context {
         }
     }
 
-    /// The same run, opened by stage `stage`.
+    /// The same run, opened by stage `stage` (on the same thread as its opener).
     pub(crate) fn with_stage(&self, stage: Arc<StageCounters>) -> Context {
         Context {
             stage: Some(stage),
+            on_own_thread: false,
+            ..self.clone()
+        }
+    }
+
+    /// The same context, for an input that the opening stage runs on a thread of its own.
+    pub(crate) fn on_own_thread(&self) -> Context {
+        Context {
+            on_own_thread: true,
             ..self.clone()
         }
     }
@@ -99,6 +208,18 @@ pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+/// How a node's output relates to indices into a random-access source; declared by each node and
+/// combined when the plan is built (see [`crate::dataset::Stage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Indexing {
+    /// It yields indices into a source of its own.
+    Source,
+    /// It yields indices when its input does (take, skip, shard, shuffle, …).
+    Passes,
+    /// It yields items.
+    None,
 }
 
 /// One source or transformation of a plan.
@@ -113,20 +234,22 @@ pub(crate) trait Node: Send + Sync + 'static {
     fn cardinality(&self) -> Cardinality;
     /// Starts one pass over its elements.
     fn open(&self, ctx: &Context) -> Result<Stream>;
-    /// Whether `open` yields [`Stream::Indexed`] (indices into a random-access source).
-    fn is_random_access(&self) -> bool {
-        false
+    /// Whether `open` yields [`Stream::Indexed`] (see [`Indexing`]).
+    fn indexing(&self) -> Indexing {
+        Indexing::None
     }
-    /// Opens a pass whose elements are already stacked into batches of `batch_size` (the last one
-    /// smaller unless `drop_remainder`), when this node can build them itself in parallel (a
-    /// parallel `map` fused with the `batch` after it, as tf.data's `map_and_batch`). `None`: it
-    /// cannot, and `batch` stacks the elements of [`Node::open`].
-    fn open_batched(
-        &self,
-        _ctx: &Context,
-        _batch_size: usize,
-        _drop_remainder: bool,
-    ) -> Option<Result<Stream>> {
+    /// One element of this node's spec, read as cheaply as it can be, for inferring the spec of an
+    /// undeclared function downstream: through no buffer (a shuffle or prefetch passes its input's
+    /// sample on), reading at most what one element of this node needs. `None` when it has none.
+    fn sample(&self, ctx: &Context) -> Result<Option<Element>> {
+        match self.open(ctx)?.into_items().next() {
+            Some(item) => Ok(Some(item?.element)),
+            None => Ok(None),
+        }
+    }
+    /// This node fused with a `batch` after it (tf.data's `map_and_batch`), when it can build its
+    /// batches itself in parallel; asked when the plan is built.
+    fn fuse_batch(&self, _batch_size: usize, _drop_remainder: bool) -> Option<Arc<dyn Node>> {
         None
     }
 }

@@ -9,7 +9,7 @@ use arrow::error::ArrowError;
 
 use super::from_arrow::{spec_of_schema, ReadBatch};
 use super::schema::column_spec;
-use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
+use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
 use crate::element::ElementSpec;
 use crate::error::{Error, Result};
 
@@ -126,7 +126,7 @@ impl Node for RecordBatchNode {
     fn open(&self, _ctx: &Context) -> Result<Stream> {
         let name = self.name;
         let batches = (self.open)().map_err(|e| e.with_stage(name))?;
-        Ok(Stream::Elements(rows_of(
+        Ok(Stream::elements(rows_of(
             name,
             self.schema.clone(),
             self.spec.clone(),
@@ -141,12 +141,12 @@ fn rows_of(
     schema: Arc<Schema>,
     spec: ElementSpec,
     mut batches: BatchStream,
-) -> Elements {
+) -> impl Iterator<Item = Result<crate::Element>> + Send {
     let mut current: Option<(ReadBatch, usize)> = None;
     let mut index = 0u64;
     let mut batch_index = 0u64;
     let mut failed = false;
-    Box::new(std::iter::from_fn(move || loop {
+    std::iter::from_fn(move || loop {
         if failed {
             return None;
         }
@@ -178,7 +178,7 @@ fn rows_of(
                 return Some(Err(e.with_stage(name).with_element(index)));
             }
         }
-    }))
+    })
 }
 
 impl Dataset {

@@ -11,6 +11,8 @@ use crate::dataset::Dataset;
 use crate::element::{Batch, Element, ElementSpec};
 use crate::error::{Error, Result};
 use crate::io::sink::Sink;
+#[cfg(any(feature = "parquet", feature = "ipc"))]
+use crate::transform::batcher::{Batcher, Fit};
 
 /// What a finished export wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,17 +61,18 @@ pub(crate) fn feed(
         }
         return Ok(());
     }
-    let mut rows = Vec::with_capacity(batch_rows);
+    // Rows of unknown dimensions: grouped (and checked against one another) by the one batcher,
+    // then converted to list columns.
+    let mut batcher = Batcher::new(batch_rows, false, Fit::SameRank);
     for row in dataset {
-        rows.push(row?);
-        if rows.len() == batch_rows {
-            let rb = sink.converter().convert_rows(&rows)?;
+        batcher.push_element(row?, None)?;
+        if let Some(group) = batcher.take() {
+            let rb = sink.converter().convert_rows(&group.rows)?;
             sink.write_record_batch(&rb)?;
-            rows.clear();
         }
     }
-    if !rows.is_empty() {
-        let rb = sink.converter().convert_rows(&rows)?;
+    if let Some(group) = batcher.finish() {
+        let rb = sink.converter().convert_rows(&group.rows)?;
         sink.write_record_batch(&rb)?;
     }
     Ok(())

@@ -11,7 +11,7 @@ use super::schema::arrow_schema;
 use super::schema::column_field;
 use super::FrameOptions;
 use crate::element::{Batch, Element, ElementSpec};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::tensor::{DType, Tensor};
 
 /// Converts batches of one [`ElementSpec`] to Arrow [`RecordBatch`]es of one schema, without copying
@@ -115,23 +115,43 @@ impl RecordBatchConverter {
 
 fn check_row(row: &Element, spec: &ElementSpec, paths: &[String]) -> Result<()> {
     if row.structure() != spec.structure() {
-        return Err(Error::incompatible(format!(
-            "the row has structure {} but the columns are {}",
-            row.structure(),
-            spec.structure()
-        )));
+        return Err(structure_mismatch(spec, row.structure(), "row"));
     }
     for ((t, s), path) in row.components().iter().zip(spec.components()).zip(paths) {
         if !s.matches(t) {
-            return Err(Error::incompatible(format!(
-                "the row is {} {:?}, the column holds {s}",
-                t.dtype(),
-                t.shape()
-            ))
-            .with_component(path.clone()));
+            let kind = if t.dtype() != s.dtype {
+                ErrorKind::DTypeMismatch {
+                    expected: s.dtype,
+                    found: t.dtype(),
+                }
+            } else {
+                ErrorKind::ShapeMismatch {
+                    expected: s.shape.clone(),
+                    found: t.shape().to_vec(),
+                }
+            };
+            return Err(Error::new(kind)
+                .with_context(format!(
+                    "the row is {} {:?}, the column holds {s}",
+                    t.dtype(),
+                    t.shape()
+                ))
+                .with_component(path.clone()));
         }
     }
     Ok(())
+}
+
+/// The error of a row or batch (`what`) whose structure is not the columns'.
+fn structure_mismatch(spec: &ElementSpec, found: &crate::element::Structure, what: &str) -> Error {
+    Error::new(ErrorKind::StructureMismatch {
+        expected: spec.structure().to_string(),
+        found: found.to_string(),
+    })
+    .with_context(format!(
+        "the {what} has structure {found} but the columns are {}",
+        spec.structure()
+    ))
 }
 
 /// The batch as an Arrow record batch (see [`RecordBatchConverter`]): zero-copy but for `bool`.
@@ -158,11 +178,7 @@ pub fn row_spec_of(batch: &Batch) -> Result<ElementSpec> {
 /// Checks the batch against the per-row spec; returns its number of rows.
 pub(crate) fn check_batch(batch: &Batch, spec: &ElementSpec) -> Result<usize> {
     if batch.structure() != spec.structure() {
-        return Err(Error::incompatible(format!(
-            "the batch has structure {} but the columns are {}",
-            batch.structure(),
-            spec.structure()
-        )));
+        return Err(structure_mismatch(spec, batch.structure(), "batch"));
     }
     let mut rows = None;
     for ((t, s), path) in batch
@@ -178,13 +194,27 @@ pub(crate) fn check_batch(batch: &Batch, spec: &ElementSpec) -> Result<usize> {
                 .zip(&t.shape()[1..])
                 .all(|(s, &d)| s.is_none_or(|s| s == d));
         if !fits {
-            return Err(Error::incompatible(format!(
-                "a batch of rows of {s} must be {} [n, ...], got {} {:?}",
-                s.dtype,
-                t.dtype(),
-                t.shape()
-            ))
-            .with_component(path));
+            let kind = if t.dtype() != s.dtype {
+                ErrorKind::DTypeMismatch {
+                    expected: s.dtype,
+                    found: t.dtype(),
+                }
+            } else {
+                let mut expected = vec![None];
+                expected.extend(s.shape.iter().copied());
+                ErrorKind::ShapeMismatch {
+                    expected,
+                    found: t.shape().to_vec(),
+                }
+            };
+            return Err(Error::new(kind)
+                .with_context(format!(
+                    "a batch of rows of {s} must be {} [n, ...], got {} {:?}",
+                    s.dtype,
+                    t.dtype(),
+                    t.shape()
+                ))
+                .with_component(path));
         }
         match rows {
             None => rows = Some(t.shape()[0]),

@@ -2,7 +2,6 @@
 //! count of live worker threads.
 
 mod budget;
-pub(crate) mod instrument;
 mod options;
 pub(crate) mod stats;
 
@@ -10,8 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-pub(crate) use budget::{hand_on, hand_on_mark, take_handed_on};
-pub use budget::{MemoryBudget, Reservation};
+pub(crate) use budget::{merge_all, MemoryBudget, Reservation};
 pub use options::Options;
 pub use stats::{PipelineStats, StageStats};
 
@@ -53,11 +51,12 @@ pub(crate) struct Runtime {
 
 impl Runtime {
     pub(crate) fn new(options: Options) -> Arc<Self> {
+        let timed = options.stage_timing();
         Arc::new(Runtime {
             budget: Arc::new(MemoryBudget::new(options.memory_budget())),
             options,
             pool: OnceLock::new(),
-            stats: stats::StatsRegistry::default(),
+            stats: stats::StatsRegistry::new(timed),
             started: Instant::now(),
         })
     }
@@ -84,11 +83,8 @@ impl Runtime {
                 .map(Arc::new)
                 .map_err(|e| e.to_string())
         });
-        pool.clone().map_err(|e| {
-            Error::new(ErrorKind::Disconnected(format!(
-                "cannot start the thread pool: {e}"
-            )))
-        })
+        pool.clone()
+            .map_err(|e| Error::new(ErrorKind::PoolStart(e.clone())))
     }
 
     /// The number of threads the pool has (or will have).

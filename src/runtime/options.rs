@@ -12,6 +12,7 @@
 pub struct Options {
     memory_budget: Option<usize>,
     num_threads: Option<usize>,
+    stage_timing: bool,
 }
 
 impl Options {
@@ -27,6 +28,18 @@ impl Options {
     pub fn with_num_threads(mut self, threads: usize) -> Self {
         self.num_threads = Some(threads.max(1));
         self
+    }
+
+    /// Times every stage (busy and waiting, in [`crate::DatasetIter::stats`]): two clock reads per
+    /// element and stage, so off by default (counts of elements and bytes are always kept).
+    pub fn with_stage_timing(mut self, on: bool) -> Self {
+        self.stage_timing = on;
+        self
+    }
+
+    /// Whether stages time themselves.
+    pub fn stage_timing(&self) -> bool {
+        self.stage_timing
     }
 
     /// The memory budget in bytes, if any.

@@ -12,18 +12,41 @@ pub(crate) struct StageCounters {
     pub(crate) id: u64,
     pub(crate) name: &'static str,
     pub(crate) parent: Option<u64>,
+    /// Whether it runs on another thread than its parent (its time is not part of the parent's).
+    pub(crate) own_thread: bool,
     pub(crate) elements: AtomicU64,
     pub(crate) bytes: AtomicU64,
-    /// Time in this stage's own code (nested stages on the same thread excluded), waits included.
-    pub(crate) exclusive_ns: AtomicU64,
-    /// Time this stage spent blocked on a channel or the memory budget.
+    /// Time in this stage's `next` calls, the stages it pulls from on the same thread included
+    /// (counted only with [`crate::runtime::Options::with_stage_timing`]).
+    pub(crate) inclusive_ns: AtomicU64,
+    /// Time this stage spent blocked on a channel or the memory budget (likewise).
     pub(crate) wait_ns: AtomicU64,
+    timed: bool,
 }
 
 impl StageCounters {
+    /// Adds time blocked on a queue or the budget.
     pub(crate) fn add_wait(&self, d: Duration) {
         self.wait_ns
             .fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    /// Adds time spent in one `next` call.
+    pub(crate) fn add_inclusive(&self, d: Duration) {
+        self.inclusive_ns
+            .fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    /// Starts timing a wait (a clock read only when timing is on).
+    pub(crate) fn wait_start(&self) -> Option<std::time::Instant> {
+        self.timed.then(std::time::Instant::now)
+    }
+
+    /// Ends a wait started with [`StageCounters::wait_start`].
+    pub(crate) fn wait_end(&self, start: Option<std::time::Instant>) {
+        if let Some(start) = start {
+            self.add_wait(start.elapsed());
+        }
     }
 }
 
@@ -31,15 +54,25 @@ impl StageCounters {
 #[derive(Debug, Default)]
 pub(crate) struct StatsRegistry {
     stages: Mutex<Vec<Arc<StageCounters>>>,
+    timed: bool,
 }
 
 impl StatsRegistry {
+    /// A registry whose stages time themselves when `timed`.
+    pub(crate) fn new(timed: bool) -> Self {
+        StatsRegistry {
+            stages: Mutex::default(),
+            timed,
+        }
+    }
+
     /// The counters of stage `id`, registered on first use.
     pub(crate) fn stage(
         &self,
         id: u64,
         name: &'static str,
         parent: Option<u64>,
+        own_thread: bool,
     ) -> Arc<StageCounters> {
         let mut stages = self.stages.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(s) = stages.iter().find(|s| s.id == id) {
@@ -49,10 +82,12 @@ impl StatsRegistry {
             id,
             name,
             parent,
+            own_thread,
             elements: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
-            exclusive_ns: AtomicU64::new(0),
+            inclusive_ns: AtomicU64::new(0),
             wait_ns: AtomicU64::new(0),
+            timed: self.timed,
         });
         stages.push(s.clone());
         s
@@ -76,7 +111,16 @@ impl StatsRegistry {
             .iter()
             .map(|s| {
                 let wait = s.wait_ns.load(Ordering::Relaxed);
-                let exclusive = s.exclusive_ns.load(Ordering::Relaxed);
+                // Its own time: its calls less those of the stages it pulls on its thread.
+                let nested: u64 = stages
+                    .iter()
+                    .filter(|c| c.parent == Some(s.id) && !c.own_thread)
+                    .map(|c| c.inclusive_ns.load(Ordering::Relaxed))
+                    .sum();
+                let exclusive = s
+                    .inclusive_ns
+                    .load(Ordering::Relaxed)
+                    .saturating_sub(nested);
                 (
                     depth(s),
                     StageStats {
@@ -105,9 +149,10 @@ pub struct StageStats {
     pub elements: u64,
     /// Bytes of the elements it yielded (0 for stages that move indices).
     pub bytes: u64,
-    /// Time in its own work (stages nested on the same thread excluded).
+    /// Time in its own work (stages nested on the same thread excluded); zero unless
+    /// [`crate::runtime::Options::with_stage_timing`] is on.
     pub busy: Duration,
-    /// Time blocked on a queue or the memory budget.
+    /// Time blocked on a queue or the memory budget; likewise.
     pub waiting: Duration,
 }
 

@@ -3,7 +3,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
+use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::{panic_message, Error, ErrorKind, Result};
 
@@ -17,7 +17,11 @@ struct Generator {
 /// Checks that `element` fits `spec`, naming the first component that does not.
 pub(crate) fn check_against_spec(element: &Element, spec: &ElementSpec) -> Result<()> {
     if element.structure() != spec.structure() {
-        return Err(Error::incompatible(format!(
+        return Err(Error::new(ErrorKind::StructureMismatch {
+            expected: spec.structure().to_string(),
+            found: element.structure().to_string(),
+        })
+        .with_context(format!(
             "element has structure {} but the spec says {}",
             element.structure(),
             spec.structure()
@@ -30,12 +34,24 @@ pub(crate) fn check_against_spec(element: &Element, spec: &ElementSpec) -> Resul
         .zip(spec.paths())
     {
         if !s.matches(t) {
-            return Err(Error::incompatible(format!(
-                "component is {} {:?}, the spec says {s}",
-                t.dtype(),
-                t.shape()
-            ))
-            .with_component(path));
+            let kind = if t.dtype() != s.dtype {
+                ErrorKind::DTypeMismatch {
+                    expected: s.dtype,
+                    found: t.dtype(),
+                }
+            } else {
+                ErrorKind::ShapeMismatch {
+                    expected: s.shape.clone(),
+                    found: t.shape().to_vec(),
+                }
+            };
+            return Err(Error::new(kind)
+                .with_context(format!(
+                    "component is {} {:?}, the spec says {s}",
+                    t.dtype(),
+                    t.shape()
+                ))
+                .with_component(path));
         }
     }
     Ok(())
@@ -63,7 +79,7 @@ impl Node for Generator {
         let mut inner = inner;
         let mut index = 0u64;
         let mut failed = false;
-        let stream: Elements = Box::new(std::iter::from_fn(move || {
+        let stream = std::iter::from_fn(move || {
             if failed {
                 return None;
             }
@@ -78,8 +94,8 @@ impl Node for Generator {
                 failed = true;
             }
             Some(item.map_err(|e| e.with_stage("from_generator").with_element(i)))
-        }));
-        Ok(Stream::Elements(stream))
+        });
+        Ok(Stream::elements(stream))
     }
 }
 

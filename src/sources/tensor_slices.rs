@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::dataset::{Cardinality, Context, Dataset, Node, RandomAccess, Stream};
+use crate::dataset::{Cardinality, Context, Dataset, Indexing, Node, RandomAccess, Stream};
 use crate::element::{Batch, Element, ElementSpec};
 use crate::error::{Error, Result};
 
@@ -91,8 +91,8 @@ impl Node for IndexedSource {
         })
     }
 
-    fn is_random_access(&self) -> bool {
-        true
+    fn indexing(&self) -> Indexing {
+        Indexing::Source
     }
 }
 
@@ -207,6 +207,6 @@ impl RandomAccess for Elements {
             .iter()
             .map(|&i| self.get(i))
             .collect::<Result<_>>()?;
-        crate::transform::batch::stack_elements(&picked)
+        crate::transform::batcher::stack_checked(&picked)
     }
 }

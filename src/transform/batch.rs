@@ -2,41 +2,10 @@
 
 use std::sync::Arc;
 
-use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, RandomAccess, Stream};
+use super::batcher::{stack_rows, Batcher, Fit, Group};
+use crate::dataset::{Cardinality, Context, Dataset, Item, Items, Node, RandomAccess, Stream};
 use crate::element::{Batch, Element, ElementSpec};
 use crate::error::{Error, Result};
-use crate::tensor::Tensor;
-
-use super::tf_shape;
-
-/// Stacks elements of one structure into a batch; errors name the component and element whose shape
-/// differs from the first's (TensorFlow's message).
-pub(crate) fn stack_elements(elements: &[Element]) -> Result<Batch> {
-    let first = elements
-        .first()
-        .ok_or_else(|| Error::invalid_argument("cannot batch zero elements"))?;
-    let mut components = Vec::with_capacity(first.len());
-    for c in 0..first.len() {
-        let column: Vec<&Tensor> = elements.iter().map(|e| &e.components()[c]).collect();
-        // Tensor::stack checks that dtypes and shapes agree; on failure, TensorFlow's message.
-        let stacked = Tensor::stack_refs(&column).map_err(|e| {
-            let head = column[0];
-            let differs = column
-                .iter()
-                .position(|t| t.dtype() != head.dtype() || t.shape() != head.shape());
-            match differs {
-                Some(j) => Error::incompatible(format!(
-                    "Cannot batch tensors with different shapes in component {c}. First element had shape {} and element {j} had shape {}.",
-                    tf_shape(head.shape()),
-                    tf_shape(column[j].shape())
-                )),
-                None => e,
-            }
-        })?;
-        components.push(stacked);
-    }
-    Element::from_shared(first.shared_structure().clone(), components)
-}
 
 /// Gathers of at least this many bytes per batch run on the pipeline's pool.
 const PARALLEL_GATHER_BYTES: usize = 512 << 10;
@@ -106,16 +75,12 @@ impl Node for BatchNode {
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
         let (size, drop) = (self.batch_size, self.drop_remainder);
-        if let Some(fused) = self.input.open_batched(ctx, size, drop) {
-            return fused;
-        }
-        let mut index = 0u64;
-        let stream: Elements = match self.input.open(ctx)? {
+        let stream: Items = match self.input.open(ctx)? {
             Stream::Indexed {
                 source,
                 mut indices,
             } => {
-                let mut picked = Vec::with_capacity(size);
+                let mut picked = Vec::with_capacity(size.min(MAX_PICKED));
                 // Large gathers run on the pipeline's pool, split across its threads.
                 let runtime = ctx.runtime.clone();
                 let row_bytes: usize = source
@@ -127,8 +92,9 @@ impl Node for BatchNode {
                         s.dtype.item_size().unwrap_or(0) * dims
                     })
                     .sum();
-                let use_pool =
-                    row_bytes * size >= PARALLEL_GATHER_BYTES && runtime.num_threads() > 1;
+                let use_pool = row_bytes.saturating_mul(size) >= PARALLEL_GATHER_BYTES
+                    && runtime.num_threads() > 1;
+                let mut seq = 0u64;
                 Box::new(std::iter::from_fn(move || {
                     picked.clear();
                     for i in indices.by_ref().take(size) {
@@ -140,7 +106,7 @@ impl Node for BatchNode {
                     if picked.is_empty() || (drop && picked.len() < size) {
                         return None;
                     }
-                    index += 1;
+                    seq += 1;
                     let batch = if use_pool && !is_consecutive(&picked) {
                         runtime.pool().and_then(|pool| {
                             pool.install(|| batch_indices(source.as_ref(), &picked))
@@ -148,32 +114,76 @@ impl Node for BatchNode {
                     } else {
                         batch_indices(source.as_ref(), &picked)
                     };
-                    Some(batch.map_err(|e| e.with_stage("batch").with_element(index - 1)))
-                }))
-            }
-            Stream::Elements(mut input) => {
-                let mut picked = Vec::with_capacity(size);
-                Box::new(std::iter::from_fn(move || {
-                    picked.clear();
-                    for e in input.by_ref().take(size) {
-                        match e {
-                            Ok(e) => picked.push(e),
-                            Err(e) => return Some(Err(e)),
-                        }
-                    }
-                    if picked.is_empty() || (drop && picked.len() < size) {
-                        return None;
-                    }
-                    index += 1;
                     Some(
-                        stack_elements(&picked)
-                            .map_err(|e| e.with_stage("batch").with_element(index - 1)),
+                        batch
+                            .map(|b| Item::new(seq - 1, b))
+                            .map_err(|e| e.with_stage("batch").with_element(seq - 1)),
                     )
                 }))
             }
+            Stream::Items(input) => {
+                batched_items(input, size, drop, Fit::SameShape, "batch", stack_rows)
+            }
         };
-        Ok(Stream::Elements(stream))
+        Ok(Stream::Items(stream))
     }
+}
+
+/// At most this many indices are reserved up front for one batch (a batch size larger than the
+/// data must not allocate by the argument).
+const MAX_PICKED: usize = 1 << 16;
+
+/// The batches of `input` grouped by a [`Batcher`] (`fit`) and made by `make` from each group's
+/// rows: every error names `stage` and, for a batch that cannot be made, its number.
+pub(crate) fn batched_items(
+    mut input: Items,
+    batch_size: usize,
+    drop_remainder: bool,
+    fit: Fit,
+    stage: &'static str,
+    make: impl Fn(&[Element]) -> Result<Element> + Send + 'static,
+) -> Items {
+    let mut batcher = Batcher::new(batch_size, drop_remainder, fit);
+    let mut done = false;
+    Box::new(std::iter::from_fn(move || {
+        let group = loop {
+            if let Some(g) = batcher.take() {
+                break g;
+            }
+            if done {
+                return None;
+            }
+            match input.next() {
+                Some(Ok(item)) => {
+                    if let Err(e) = batcher.push(item) {
+                        done = true;
+                        return Some(Err(e.with_stage(stage)));
+                    }
+                }
+                Some(Err(e)) => {
+                    done = true;
+                    return Some(Err(e));
+                }
+                None => {
+                    done = true;
+                    break batcher.finish()?;
+                }
+            }
+        };
+        Some(make_group(group, stage, &make))
+    }))
+}
+
+/// The item of one completed group: `make` of its rows, holding the rows' budget.
+pub(crate) fn make_group(
+    group: Group,
+    stage: &'static str,
+    make: &dyn Fn(&[Element]) -> Result<Element>,
+) -> Result<Item> {
+    let batch = make(&group.rows).map_err(|e| e.with_stage(stage).with_element(group.seq))?;
+    let mut item = Item::new(group.seq, batch);
+    item.reservation = group.reservation;
+    Ok(item)
 }
 
 impl Dataset {
@@ -185,6 +195,10 @@ impl Dataset {
     /// (use [`Dataset::padded_batch`]).
     pub fn batch(&self, batch_size: usize, drop_remainder: bool) -> Result<Dataset> {
         let batch_size = check_batch_size(batch_size as i64).map_err(|e| e.with_stage("batch"))?;
+        // A parallel map just before fuses with the batch (decided here, when the plan is built).
+        if let Some(fused) = self.stage().node().fuse_batch(batch_size, drop_remainder) {
+            return Ok(self.replace_last(fused));
+        }
         Ok(self.derive(BatchNode {
             input: self.node().clone(),
             batch_size,

@@ -30,24 +30,33 @@ impl Node for ConcatenateNode {
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
-        let first = self.first.open(ctx)?.into_elements();
+        let first = self.first.open(ctx)?.into_items();
+        let mut seq = 0u64;
         let second = self.second.clone();
         let ctx = ctx.clone();
         // The second input is opened only when the first is done.
         let mut second_stream = None;
         let mut first = Some(first);
-        Ok(Stream::Elements(Box::new(std::iter::from_fn(move || {
+        Ok(Stream::Items(Box::new(std::iter::from_fn(move || {
             if let Some(f) = first.as_mut() {
-                if let Some(e) = f.next() {
-                    return Some(e);
+                if let Some(item) = f.next() {
+                    seq += 1;
+                    return Some(item);
                 }
                 first = None;
                 match second.open(&ctx) {
-                    Ok(s) => second_stream = Some(s.into_elements()),
+                    Ok(s) => second_stream = Some(s.into_items()),
                     Err(e) => return Some(Err(e)),
                 }
             }
-            second_stream.as_mut()?.next()
+            let item = second_stream.as_mut()?.next()?;
+            // The second input's items follow the first's.
+            let item = item.map(|i| {
+                let n = seq;
+                seq += 1;
+                i.renumbered(n)
+            });
+            Some(item)
         }))))
     }
 }
@@ -62,10 +71,13 @@ impl Dataset {
             .element_spec()?
             .most_specific_compatible(&other.element_spec()?)
             .map_err(|e| e.with_stage("concatenate"))?;
-        Ok(self.derive(ConcatenateNode {
-            first: self.node().clone(),
-            second: other.node().clone(),
-            spec,
-        }))
+        Ok(self.derive_from(
+            &[self, other],
+            ConcatenateNode {
+                first: self.node().clone(),
+                second: other.node().clone(),
+                spec,
+            },
+        ))
     }
 }

@@ -30,16 +30,17 @@ impl Node for EnumerateNode {
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
-        let input = self.input.open(ctx)?.into_elements();
+        let input = self.input.open(ctx)?.into_items();
         let mut next = self.start;
-        Ok(Stream::Elements(Box::new(input.map(move |e| {
-            let e = e?;
+        Ok(Stream::Items(Box::new(input.map(move |item| {
+            let item = item?;
             let i = next;
             next += 1;
-            Ok(Element::tuple_of(vec![
+            let element = Element::tuple_of(vec![
                 Element::single(Tensor::scalar(i)),
-                e,
-            ]))
+                item.element.clone(),
+            ]);
+            Ok(item.with_element(element))
         }))))
     }
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::call_user;
-use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
+use crate::dataset::{Cardinality, Context, Dataset, Indexing, Node, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::Result;
 
@@ -27,8 +27,13 @@ impl Node for FilterNode {
         Cardinality::Unknown
     }
 
-    fn is_random_access(&self) -> bool {
-        self.input.is_random_access()
+    fn indexing(&self) -> Indexing {
+        Indexing::Passes
+    }
+
+    fn sample(&self, ctx: &Context) -> Result<Option<Element>> {
+        // Any input element has the output's spec: no need to find one the predicate keeps.
+        self.input.sample(ctx)
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
@@ -55,17 +60,17 @@ impl Node for FilterNode {
                     })),
                 }
             }
-            Stream::Elements(input) => {
+            Stream::Items(input) => {
                 let mut index = 0u64;
-                Stream::Elements(Box::new(input.filter_map(move |e| {
-                    let e = match e {
-                        Ok(e) => e,
+                Stream::Items(Box::new(input.filter_map(move |item| {
+                    let item = match item {
+                        Ok(item) => item,
                         Err(e) => return Some(Err(e)),
                     };
                     let n = index;
                     index += 1;
-                    match call_user("filter", n, || p(&e)) {
-                        Ok(true) => Some(Ok(e)),
+                    match call_user("filter", n, || p(&item.element)) {
+                        Ok(true) => Some(Ok(item)),
                         Ok(false) => None,
                         Err(err) => Some(Err(err)),
                     }

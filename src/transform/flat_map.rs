@@ -3,8 +3,8 @@
 use std::sync::{Arc, OnceLock};
 
 use super::call_user;
-use super::first_element_spec;
-use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
+use super::sampled_spec;
+use crate::dataset::{renumber, Cardinality, Context, Dataset, Items, Node, Stream};
 use crate::element::{Element, ElementSpec, TensorSpec};
 use crate::error::Result;
 
@@ -38,22 +38,20 @@ impl Node for FlatMapNode {
     fn open(&self, ctx: &Context) -> Result<Stream> {
         let mut outer = (self.datasets)(ctx)?;
         let ctx = ctx.clone();
-        let mut inner: Option<Elements> = None;
-        Ok(Stream::Elements(Box::new(std::iter::from_fn(move || {
-            loop {
-                if let Some(it) = inner.as_mut() {
-                    if let Some(e) = it.next() {
-                        return Some(e);
-                    }
-                    inner = None;
+        let mut inner: Option<Items> = None;
+        Ok(Stream::Items(renumber(std::iter::from_fn(move || loop {
+            if let Some(it) = inner.as_mut() {
+                if let Some(e) = it.next() {
+                    return Some(e);
                 }
-                match outer.next()? {
-                    Ok(ds) => match ds.open(&ctx) {
-                        Ok(s) => inner = Some(s.into_elements()),
-                        Err(e) => return Some(Err(e.with_stage("flat_map"))),
-                    },
-                    Err(e) => return Some(Err(e)),
-                }
+                inner = None;
+            }
+            match outer.next()? {
+                Ok(ds) => match ds.open(&ctx) {
+                    Ok(s) => inner = Some(s.into_items()),
+                    Err(e) => return Some(Err(e.with_stage("flat_map"))),
+                },
+                Err(e) => return Some(Err(e)),
             }
         }))))
     }
@@ -76,18 +74,18 @@ impl Dataset {
         let input = self.node().clone();
         let (f2, input2) = (f.clone(), input.clone());
         let datasets: Arc<DatasetsFn> = Arc::new(move |ctx: &Context| {
-            let elements = input.open(ctx)?.into_elements();
+            let elements = input.open(ctx)?.into_items();
             let f = f.clone();
             let mut index = 0u64;
-            Ok(Box::new(elements.map(move |e| {
+            Ok(Box::new(elements.map(move |item| {
                 let i = index;
                 index += 1;
-                let e = e?;
+                let e = item?.element;
                 call_user("flat_map", i, || f(e))
             })))
         });
         let spec = Arc::new(move || {
-            first_element_spec(input2.as_ref(), "flat_map", "", |e| {
+            sampled_spec(input2.as_ref(), "flat_map", "", |e| {
                 call_user("flat_map", 0, || f2(e)?.element_spec())
             })
         });

@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::dataset::stream::mix;
-use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
+use crate::dataset::{Cardinality, Context, Dataset, Indexing, Node, Stream};
 use crate::element::ElementSpec;
 use crate::error::{Error, Result};
 
@@ -30,8 +30,12 @@ impl Node for GlobalShuffleNode {
         self.input.cardinality()
     }
 
-    fn is_random_access(&self) -> bool {
-        self.input.is_random_access()
+    fn indexing(&self) -> Indexing {
+        Indexing::Passes
+    }
+
+    fn sample(&self, ctx: &Context) -> Result<Option<crate::Element>> {
+        self.input.sample(ctx)
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
@@ -51,7 +55,7 @@ impl Node for GlobalShuffleNode {
                     indices: Box::new(all.into_iter().map(Ok)),
                 })
             }
-            Stream::Elements(_) => Err(not_random_access()),
+            Stream::Items(_) => Err(not_random_access()),
         }
     }
 }
@@ -79,7 +83,7 @@ impl Dataset {
         seed: Option<u64>,
         reshuffle_each_iteration: bool,
     ) -> Result<Dataset> {
-        if !self.node().is_random_access() {
+        if !self.stage().is_random_access() {
             return Err(not_random_access());
         }
         Ok(self.derive(GlobalShuffleNode {

@@ -4,8 +4,8 @@
 use std::sync::{Arc, OnceLock};
 
 use super::call_user;
-use super::first_element_spec;
-use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
+use super::sampled_spec;
+use crate::dataset::{renumber, Cardinality, Context, Dataset, Item, Items, Node, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::{Error, Result};
 
@@ -129,7 +129,7 @@ impl Node for InterleaveNode {
         if let Some(s) = self.inferred.get() {
             return Ok(s.clone());
         }
-        let spec = first_element_spec(
+        let spec = sampled_spec(
             self.input.as_ref(),
             self.stage,
             " (declare it with InterleaveOptions::with_spec)",
@@ -146,8 +146,8 @@ impl Node for InterleaveNode {
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
-        let input = self.input.open(ctx)?.into_elements();
-        Ok(Stream::Elements(Box::new(Cycle {
+        let input = self.input.open(ctx)?.into_items();
+        Ok(Stream::Items(renumber(Cycle {
             input,
             open: self.open.clone(),
             declared: self.options.spec.clone(),
@@ -168,13 +168,13 @@ impl Node for InterleaveNode {
 
 /// One epoch of an interleave: TensorFlow's `InterleaveDatasetOp` iterator, step for step.
 struct Cycle {
-    input: Elements,
+    input: Items,
     open: Arc<OpenFn>,
     declared: Option<ElementSpec>,
     read_ahead: Option<usize>,
     stage: &'static str,
     ctx: Context,
-    slots: Vec<Option<Elements>>,
+    slots: Vec<Option<Items>>,
     block_length: usize,
     cycle_index: usize,
     block_index: usize,
@@ -191,7 +191,7 @@ impl Cycle {
     }
 
     /// Opens the dataset of input element `index`.
-    fn open_one(&self, index: u64, element: Element) -> Result<Elements> {
+    fn open_one(&self, index: u64, element: Element) -> Result<Items> {
         let ds = call_user(self.stage, index, || (self.open)(index, element))?;
         if let Some(declared) = &self.declared {
             check_compatible(declared, &ds.element_spec()?)
@@ -201,10 +201,10 @@ impl Cycle {
             Some(n) => ds.prefetch(n),
             None => ds,
         };
-        Ok(ds.open(&self.ctx)?.into_elements())
+        Ok(ds.open(&self.ctx)?.into_items())
     }
 
-    fn step(&mut self) -> Option<Result<Element>> {
+    fn step(&mut self) -> Option<Result<Item>> {
         loop {
             if self.end_of_input && self.num_open == 0 {
                 return None;
@@ -230,7 +230,8 @@ impl Cycle {
                 match self.input.next() {
                     None => self.end_of_input = true,
                     Some(Err(e)) => return Some(Err(e)),
-                    Some(Ok(element)) => {
+                    Some(Ok(item)) => {
+                        let element = item.element;
                         let index = self.input_index;
                         self.input_index += 1;
                         match self.open_one(index, element) {
@@ -250,9 +251,9 @@ impl Cycle {
 }
 
 impl Iterator for Cycle {
-    type Item = Result<Element>;
+    type Item = Result<Item>;
 
-    fn next(&mut self) -> Option<Result<Element>> {
+    fn next(&mut self) -> Option<Result<Item>> {
         if self.done {
             return None;
         }

@@ -6,10 +6,12 @@ use std::sync::{Arc, OnceLock};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use super::batch::{batched_cardinality, batched_items};
+use super::batcher::{stack_rows, Fit};
 use super::parallel_map::{ParallelMap, Work};
-use super::{call_user, first_element_spec};
+use super::{call_user, sampled_spec};
 use crate::dataset::stream::mix;
-use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
+use crate::dataset::{Cardinality, Context, Dataset, Item, Items, Node, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::{Error, Result};
 use crate::sources::check_against_spec;
@@ -93,12 +95,13 @@ impl MapOptions {
 
 pub(crate) type MapFn = dyn Fn(&ElementContext, Element) -> Result<Element> + Send + Sync;
 
+#[derive(Clone)]
 struct MapNode {
     input: Arc<dyn Node>,
     work: Arc<Work>,
     options: MapOptions,
-    /// The spec inferred from the first output when none was declared.
-    inferred: OnceLock<ElementSpec>,
+    /// The spec inferred from a sample when none was declared.
+    inferred: Arc<OnceLock<ElementSpec>>,
 }
 
 impl Work {
@@ -136,21 +139,17 @@ impl MapNode {
             ParallelCalls::Autotune => ctx.runtime.num_threads().max(2),
         }
     }
-}
 
-impl Node for MapNode {
-    fn name(&self) -> &'static str {
-        self.work.stage
-    }
-
-    fn spec(&self) -> Result<ElementSpec> {
+    /// The map's output spec: declared, or inferred from the closure applied to a sample of the
+    /// input (one element, read through no buffer).
+    fn output_spec(&self) -> Result<ElementSpec> {
         if let Some(s) = &self.options.spec {
             return Ok(s.clone());
         }
         if let Some(s) = self.inferred.get() {
             return Ok(s.clone());
         }
-        let spec = first_element_spec(
+        let spec = sampled_spec(
             self.input.as_ref(),
             self.work.stage,
             "; declare it (MapOptions::with_spec)",
@@ -159,72 +158,146 @@ impl Node for MapNode {
         Ok(self.inferred.get_or_init(|| spec).clone())
     }
 
-    fn cardinality(&self) -> Cardinality {
-        self.input.cardinality()
+    /// The map run in parallel on the pool (`calls` at once) over `input`.
+    fn parallel(&self, input: Items, ctx: &Context, calls: usize) -> Result<ParallelMap> {
+        ParallelMap::new(
+            input,
+            self.work.clone(),
+            ctx,
+            calls,
+            self.options.deterministic,
+        )
     }
 
-    fn open_batched(
-        &self,
-        ctx: &Context,
-        batch_size: usize,
-        drop_remainder: bool,
-    ) -> Option<Result<Stream>> {
-        // Fused with the batch after it when the map is parallel and per element, and no memory
-        // budget asks for chunks smaller than a batch.
-        let calls = self.parallel_calls(ctx);
-        if calls < 2 || self.work.keep_batch_size || ctx.runtime.budget.limit().is_some() {
-            return None;
-        }
-        let open = || -> Result<Stream> {
-            let (input, indexed) = match self.input.open(ctx)? {
-                // Over a random-access source the workers read the elements they map.
-                Stream::Indexed { source, indices } => {
-                    let none: Elements = Box::new(std::iter::empty());
-                    (none, Some((source, indices)))
-                }
-                Stream::Elements(elements) => (elements, None),
-            };
-            let mut batches = ParallelMap::new(
-                input,
-                self.work.clone(),
-                ctx,
-                calls,
-                self.options.deterministic,
-            )?
-            .batching(batch_size, drop_remainder);
-            if let Some((source, indices)) = indexed {
-                batches = batches.reading(source, indices);
-            }
-            Ok(Stream::Elements(Box::new(batches)))
-        };
-        Some(open())
-    }
-
-    fn open(&self, ctx: &Context) -> Result<Stream> {
-        let input = self.input.open(ctx)?.into_elements();
+    /// The map's stream over `input`, sequential or parallel.
+    fn open_over(&self, input: Items, ctx: &Context) -> Result<Items> {
         let calls = self.parallel_calls(ctx);
         if calls > 1 {
-            return Ok(Stream::Elements(Box::new(ParallelMap::new(
-                input,
-                self.work.clone(),
-                ctx,
-                calls,
-                self.options.deterministic,
-            )?)));
+            return Ok(Box::new(self.parallel(input, ctx, calls)?));
         }
         let work = self.work.clone();
         let epoch = ctx.epoch;
         let mut input = input;
         let mut index = 0u64;
-        let stream: Elements = Box::new(std::iter::from_fn(move || {
-            let e = match input.next()? {
-                Ok(e) => e,
+        Ok(Box::new(std::iter::from_fn(move || {
+            let item = match input.next()? {
+                Ok(item) => item,
                 Err(e) => return Some(Err(e)),
             };
             index += 1;
-            Some(work.apply(epoch, index - 1, e))
-        }));
-        Ok(Stream::Elements(stream))
+            let (element, reservation) = item.into_parts();
+            Some(work.apply(epoch, index - 1, element).map(|e| Item {
+                seq: index - 1,
+                element: e,
+                reservation,
+            }))
+        })))
+    }
+}
+
+impl Node for MapNode {
+    fn name(&self) -> &'static str {
+        self.work.stage
+    }
+
+    fn spec(&self) -> Result<ElementSpec> {
+        self.output_spec()
+    }
+
+    fn cardinality(&self) -> Cardinality {
+        self.input.cardinality()
+    }
+
+    fn sample(&self, ctx: &Context) -> Result<Option<Element>> {
+        match self.input.sample(ctx)? {
+            Some(e) => Ok(Some(self.work.apply(ctx.epoch, 0, e)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn fuse_batch(&self, batch_size: usize, drop_remainder: bool) -> Option<Arc<dyn Node>> {
+        // A parallel map per element fuses with the batch after it (tf.data's map_and_batch).
+        let parallel = match self.options.num_parallel_calls {
+            ParallelCalls::Fixed(n) => n > 1,
+            ParallelCalls::Autotune => true,
+        };
+        if !parallel || self.work.keep_batch_size {
+            return None;
+        }
+        Some(Arc::new(MapAndBatchNode {
+            map: self.clone(),
+            batch_size,
+            drop_remainder,
+        }))
+    }
+
+    fn open(&self, ctx: &Context) -> Result<Stream> {
+        let input = self.input.open(ctx)?.into_items();
+        Ok(Stream::Items(self.open_over(input, ctx)?))
+    }
+}
+
+/// A parallel `map` and the `batch` after it as one stage (tf.data's `map_and_batch`), chosen when
+/// the plan is built: each batch is read, mapped and stacked by one worker of the pool. Under a
+/// memory budget (whose chunks may be smaller than a batch) it runs as the map then the batch.
+struct MapAndBatchNode {
+    map: MapNode,
+    batch_size: usize,
+    drop_remainder: bool,
+}
+
+impl Node for MapAndBatchNode {
+    fn name(&self) -> &'static str {
+        self.map.work.stage
+    }
+
+    fn spec(&self) -> Result<ElementSpec> {
+        let batch = self.drop_remainder.then_some(self.batch_size);
+        self.map
+            .output_spec()?
+            .map_components(|s| Ok(s.batched(batch)))
+    }
+
+    fn cardinality(&self) -> Cardinality {
+        batched_cardinality(
+            self.map.input.cardinality(),
+            self.batch_size,
+            self.drop_remainder,
+        )
+    }
+
+    fn sample(&self, ctx: &Context) -> Result<Option<Element>> {
+        match self.map.sample(ctx)? {
+            Some(e) => Ok(Some(stack_rows(&[e])?)),
+            None => Ok(None),
+        }
+    }
+
+    fn open(&self, ctx: &Context) -> Result<Stream> {
+        let (size, drop) = (self.batch_size, self.drop_remainder);
+        let calls = self.map.parallel_calls(ctx);
+        if ctx.runtime.budget.limit().is_some() {
+            let input = self.map.input.open(ctx)?.into_items();
+            let mapped = self.map.open_over(input, ctx)?;
+            return Ok(Stream::Items(batched_items(
+                mapped,
+                size,
+                drop,
+                Fit::SameShape,
+                "batch",
+                stack_rows,
+            )));
+        }
+        let batches = match self.map.input.open(ctx)? {
+            // Over a random-access source the workers read the elements they map.
+            Stream::Indexed { source, indices } => self
+                .map
+                .parallel(Box::new(std::iter::empty()), ctx, calls)?
+                .batching(size, drop)
+                .reading(source, indices),
+            Stream::Items(items) => self.map.parallel(items, ctx, calls)?.batching(size, drop),
+        };
+        Ok(Stream::Items(Box::new(batches)))
     }
 }
 
@@ -245,7 +318,7 @@ impl Dataset {
                 declared: options.spec.clone(),
             }),
             options,
-            inferred: OnceLock::new(),
+            inferred: Arc::new(OnceLock::new()),
         })
     }
 
@@ -287,9 +360,10 @@ impl Dataset {
     /// (never rayon's global one); results come back in input order unless `deterministic` is false.
     ///
     /// A parallel map followed directly by [`Dataset::batch`] runs fused, as tf.data's
-    /// `map_and_batch`: each batch is mapped and stacked by one worker of the pool, so stacking is
-    /// parallel too (not under a memory budget, whose chunks may be smaller than a batch). The
-    /// output is the same; in the stats the map stage then counts batches.
+    /// `map_and_batch` (decided when `batch` is called): each batch is mapped and stacked by one
+    /// worker of the pool, so stacking is parallel too (not under a memory budget, whose chunks may
+    /// be smaller than a batch). The output is the same; in the stats the map stage then counts
+    /// batches.
     ///
     /// ```
     /// use slicestream::{Dataset, Element, Tensor};

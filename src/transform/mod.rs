@@ -2,6 +2,7 @@
 //! the plan; this module holds their option types.
 
 pub(crate) mod batch;
+pub(crate) mod batcher;
 mod concatenate;
 mod enumerate;
 mod filter;
@@ -31,22 +32,18 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::{panic_message, Error, ErrorKind, Result};
 
-/// The spec a stage infers from its first input element (tf.data's tracing): `infer` applied to
-/// it, with every dimension unknown. An empty input is an error naming `stage`, followed by `hint`
-/// (how to declare the spec instead).
-pub(crate) fn first_element_spec(
+/// The spec a stage infers from a sample of its input (tf.data's tracing): `infer` applied to one
+/// element of the input's spec ([`crate::dataset::Node::sample`]: read through no buffer), with
+/// every dimension unknown. An empty input is an error naming `stage`, followed by `hint` (how to
+/// declare the spec instead).
+pub(crate) fn sampled_spec(
     input: &dyn crate::dataset::Node,
     stage: &str,
     hint: &str,
     infer: impl FnOnce(crate::Element) -> Result<crate::ElementSpec>,
 ) -> Result<crate::ElementSpec> {
-    let first = input
-        .open(&crate::dataset::Context::detached(0))?
-        .into_elements()
-        .next();
-    match first {
-        Some(Ok(e)) => flat_map::loosen(&infer(e)?),
-        Some(Err(e)) => Err(e),
+    match input.sample(&crate::dataset::Context::detached(0))? {
+        Some(e) => flat_map::loosen(&infer(e)?),
         None => Err(Error::invalid_argument(format!(
             "{stage}: the output spec cannot be inferred from an empty input{hint}"
         ))
@@ -64,10 +61,4 @@ pub(crate) fn call_user<R>(stage: &str, index: u64, f: impl FnOnce() -> Result<R
                 .with_element(index),
         ),
     }
-}
-
-/// A shape as TensorFlow prints it in messages: `[2,3]`.
-pub(crate) fn tf_shape(shape: &[usize]) -> String {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    format!("[{}]", dims.join(","))
 }

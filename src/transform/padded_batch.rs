@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use super::batch::{batched_cardinality, check_batch_size};
-use super::tf_shape;
-use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
+use super::batch::{batched_cardinality, batched_items, check_batch_size};
+use super::batcher::{tf_shape, Fit};
+use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
 use crate::element::{Batch, Element, ElementSpec, TensorSpec};
 use crate::error::{Error, Result};
 use crate::tensor::{DType, Tensor};
@@ -81,13 +81,23 @@ fn pad_fixed_width(
     let Some(pad_bytes) = pad.buffer().map(|b| b.as_slice().to_vec()) else {
         return Ok(None);
     };
-    let per_element: usize = target.iter().product::<usize>() * item;
-    let total = per_element * elements.len();
-    let mut out: Vec<u8> = if pad_bytes.iter().all(|&b| b == 0) {
-        vec![0u8; total]
+    // Sizes come from the padded shapes (an argument) and the data: checked, and allocated
+    // fallibly, so that an absurd shape is an error rather than an abort.
+    let per_element = target
+        .iter()
+        .try_fold(item, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| Error::too_large(None).with_stage("padded_batch"))?;
+    let total = per_element
+        .checked_mul(elements.len())
+        .ok_or_else(|| Error::too_large(None).with_stage("padded_batch"))?;
+    let mut out: Vec<u8> = Vec::new();
+    out.try_reserve_exact(total)
+        .map_err(|_| Error::too_large(Some(total)).with_stage("padded_batch"))?;
+    if pad_bytes.iter().all(|&b| b == 0) {
+        out.resize(total, 0);
     } else {
-        pad_bytes.iter().copied().cycle().take(total).collect()
-    };
+        out.extend(pad_bytes.iter().copied().cycle().take(total));
+    }
     // Row-major strides of the target, in bytes.
     let mut strides = vec![item; target.len()];
     for d in (0..target.len().saturating_sub(1)).rev() {
@@ -158,30 +168,17 @@ impl Node for PaddedBatchNode {
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
-        let mut input = self.input.open(ctx)?.into_elements();
-        let (size, drop) = (self.batch_size, self.drop_remainder);
+        let input = self.input.open(ctx)?.into_items();
         let shapes = self.padded_shapes.clone();
         let values = self.padding_values.clone();
-        let mut picked = Vec::with_capacity(size);
-        let mut index = 0u64;
-        let stream: Elements = Box::new(std::iter::from_fn(move || {
-            picked.clear();
-            for e in input.by_ref().take(size) {
-                match e {
-                    Ok(e) => picked.push(e),
-                    Err(e) => return Some(Err(e)),
-                }
-            }
-            if picked.is_empty() || (drop && picked.len() < size) {
-                return None;
-            }
-            index += 1;
-            Some(
-                pad_batch(&picked, &shapes, &values)
-                    .map_err(|e| e.with_stage("padded_batch").with_element(index - 1)),
-            )
-        }));
-        Ok(Stream::Elements(stream))
+        Ok(Stream::Items(batched_items(
+            input,
+            self.batch_size,
+            self.drop_remainder,
+            Fit::SameRank,
+            "padded_batch",
+            move |rows| pad_batch(rows, &shapes, &values),
+        )))
     }
 }
 

@@ -4,18 +4,17 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
 
-use super::batch::stack_elements;
+use super::batcher::{stack_rows, Batcher, Fit};
 use super::map::MapFn;
 use crate::dataset::stream::Indices;
-use crate::dataset::{Context, Elements, RandomAccess};
+use crate::dataset::{Context, Item, Items, RandomAccess};
 use crate::element::{Element, ElementSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::stats::StageCounters;
-use crate::runtime::{hand_on, hand_on_mark, take_handed_on, MemoryBudget, Reservation};
+use crate::runtime::{MemoryBudget, Reservation};
 
 /// What a map does to one element (shared by the sequential and the parallel paths).
 pub(crate) struct Work {
@@ -44,8 +43,9 @@ impl Drop for SendOnDrop {
     fn drop(&mut self) {
         if let Some(mut chunk) = self.chunk.take() {
             if std::thread::panicking() {
-                chunk.results.push(Err(Error::new(ErrorKind::Disconnected(
-                    "a worker of the pool panicked".into(),
+                // User code runs under `call_user`, which catches its panics: this is the pool's.
+                chunk.results.push(Err(Error::new(ErrorKind::WorkerPanicked(
+                    "a worker of the pool panicked outside the user's function".into(),
                 ))
                 .with_stage(self.stage)));
             }
@@ -54,26 +54,30 @@ impl Drop for SendOnDrop {
     }
 }
 
-/// The batch of one chunk's mapped elements (batch number `seq`): the first error if any (the
+/// The batch of one chunk's mapped elements (batch number `seq`, whose first element is input
+/// element `first_index`), grouped and checked by a [`Batcher`]: the first error if any (the
 /// elements before it are lost with their batch, as in `batch`), nothing for a short last batch
 /// when `drop_remainder`, else the stacked batch.
 fn stack_chunk(
     results: Vec<Result<Element>>,
     seq: u64,
+    first_index: u64,
     size: usize,
     drop_remainder: bool,
 ) -> Vec<Result<Element>> {
-    let mut elements = Vec::with_capacity(results.len());
+    let mut batcher = Batcher::new(size, drop_remainder, Fit::SameShape).numbered_from(first_index);
     for r in results {
-        match r {
-            Ok(e) => elements.push(e),
-            Err(e) => return vec![Err(e)],
+        let pushed = r.and_then(|e| batcher.push_element(e, None));
+        if let Err(e) = pushed {
+            return vec![Err(e.with_stage("batch"))];
         }
     }
-    if elements.is_empty() || (drop_remainder && elements.len() < size) {
-        return Vec::new();
+    match batcher.finish() {
+        Some(group) => {
+            vec![stack_rows(&group.rows).map_err(|e| e.with_stage("batch").with_element(seq))]
+        }
+        None => Vec::new(),
     }
-    vec![stack_elements(&elements).map_err(|e| e.with_stage("batch").with_element(seq))]
 }
 
 /// The inputs of one chunk: elements, or (fused over a random-access source) indices into it, read
@@ -102,11 +106,15 @@ impl Inputs {
     }
 }
 
+/// At most this many inputs are reserved up front for one chunk (a fused batch size larger than the
+/// data must not allocate by the argument).
+const MAX_CHUNK_PREALLOCATED: usize = 1024;
+
 /// A chunk of inputs, their bytes, and the bytes of the budget they held upstream.
 type Pulled = (Inputs, usize, Reservation);
 
 pub(crate) struct ParallelMap {
-    input: Elements,
+    input: Items,
     /// Set by [`ParallelMap::reading`]: the source the workers read and the indices they read.
     indexed: Option<(Arc<dyn RandomAccess>, Indices)>,
     input_done: bool,
@@ -132,13 +140,14 @@ pub(crate) struct ParallelMap {
     /// Elements pulled from the input that did not fit the budget yet, with their bytes and what
     /// they already hold of it.
     stash: Option<Pulled>,
-    /// An element pulled from the input that would have made its chunk too large for the budget,
-    /// with what it already holds of it.
-    carry: Option<(Element, Reservation)>,
+    /// An item pulled from the input that would have made its chunk too large for the budget.
+    carry: Option<Item>,
     /// The largest input element so far, in bytes.
     largest: usize,
     ready: VecDeque<Result<Element>>,
     ready_reservation: Option<Reservation>,
+    /// The sequence number of the next item out.
+    out_seq: u64,
     failed: bool,
     /// Fused with the `batch` after it: each chunk is one batch (`batch_size`, `drop_remainder`),
     /// stacked on the pool by the worker that mapped it.
@@ -150,7 +159,7 @@ pub(crate) struct ParallelMap {
 
 impl ParallelMap {
     pub(crate) fn new(
-        input: Elements,
+        input: Items,
         work: Arc<Work>,
         ctx: &Context,
         calls: usize,
@@ -185,6 +194,7 @@ impl ParallelMap {
             largest: 0,
             ready: VecDeque::new(),
             ready_reservation: None,
+            out_seq: 0,
             failed: false,
             batch: None,
             held: None,
@@ -218,7 +228,7 @@ impl ParallelMap {
             return Some(s);
         }
         if let Some((source, indices)) = self.indexed.as_mut() {
-            let mut items = Vec::with_capacity(self.chunk_size);
+            let mut items = Vec::with_capacity(self.chunk_size.min(MAX_CHUNK_PREALLOCATED));
             while items.len() < self.chunk_size && !self.input_done {
                 match indices.next() {
                     Some(i) => {
@@ -232,31 +242,33 @@ impl ParallelMap {
             return (inputs.len() > 0).then(|| (inputs, 0, self.budget.empty()));
         }
         let cap = self.budget.limit().map(|l| l / self.max_in_flight);
-        let mut items = Vec::with_capacity(self.chunk_size);
-        let mut bytes = 0;
-        let mut credit = self.budget.empty();
-        let chunk_mark = hand_on_mark();
+        let mut items = Vec::with_capacity(self.chunk_size.min(MAX_CHUNK_PREALLOCATED));
+        let mut bytes = 0usize;
+        let mut held: Option<Reservation> = None;
         while items.len() < self.chunk_size && !self.input_done {
-            let mark = hand_on_mark();
             let next = match self.carry.take() {
-                Some((e, r)) => {
-                    credit = r;
-                    Some(Ok(e))
-                }
+                Some(item) => Some(Ok(item)),
                 None if self.must_consume_first(!items.is_empty()) => break,
                 None => self.input.next(),
             };
             match next {
-                Some(Ok(e)) => {
-                    let n = e.nbytes();
+                Some(Ok(item)) => {
+                    let n = item.element.nbytes();
                     self.largest = self.largest.max(n);
-                    if !items.is_empty() && cap.is_some_and(|cap| bytes + n > cap) {
-                        let held = take_handed_on(&self.budget, mark);
-                        self.carry = Some((e, held));
+                    if !items.is_empty() && cap.is_some_and(|cap| bytes.saturating_add(n) > cap) {
+                        self.carry = Some(item);
                         break;
                     }
-                    bytes += n;
-                    items.push(Ok(e));
+                    bytes = bytes.saturating_add(n);
+                    // The bytes it held upstream go on with it, into the chunk's reservation.
+                    let (element, reservation) = item.into_parts();
+                    if let Some(r) = reservation {
+                        match held.as_mut() {
+                            Some(h) => h.merge(r),
+                            None => held = Some(r),
+                        }
+                    }
+                    items.push(Ok(element));
                 }
                 Some(Err(e)) => {
                     items.push(Err(e));
@@ -265,8 +277,8 @@ impl ParallelMap {
                 None => self.input_done = true,
             }
         }
-        credit.merge(take_handed_on(&self.budget, chunk_mark));
-        (!items.is_empty()).then_some((Inputs::Elements(items), bytes, credit))
+        let held = held.unwrap_or_else(|| self.budget.empty());
+        (!items.is_empty()).then_some((Inputs::Elements(items), bytes, held))
     }
 
     /// Whether pulling more input could wait for an upstream stage that needs room this stage holds
@@ -296,10 +308,10 @@ impl ParallelMap {
                     return;
                 }
                 Ok(false) => {
-                    let start = Instant::now();
+                    let start = self.counters.as_ref().and_then(|c| c.wait_start());
                     let r = reservation.resize(bytes);
                     if let Some(c) = &self.counters {
-                        c.add_wait(start.elapsed());
+                        c.wait_end(start);
                     }
                     if let Err(e) = r {
                         self.ready.push_back(Err(e.with_stage(self.work.stage)));
@@ -358,6 +370,7 @@ impl ParallelMap {
                 chunk.results = stack_chunk(
                     std::mem::take(&mut chunk.results),
                     seq,
+                    first_index,
                     size,
                     drop_remainder,
                 );
@@ -386,10 +399,10 @@ impl ParallelMap {
             if self.in_flight == 0 {
                 return self.held.take();
             }
-            let start = Instant::now();
+            let start = self.counters.as_ref().and_then(|c| c.wait_start());
             let chunk = self.rx.recv().ok()?;
             if let Some(c) = &self.counters {
-                c.add_wait(start.elapsed());
+                c.wait_end(start);
             }
             self.in_flight -= 1;
             if !self.deterministic {
@@ -405,23 +418,31 @@ impl ParallelMap {
 }
 
 impl Iterator for ParallelMap {
-    type Item = Result<Element>;
+    type Item = Result<Item>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some(item) = self.ready.pop_front() {
-                // Under a limit, the element's bytes go on with it to the stage that pulled it.
-                if let (Ok(e), Some(r), Some(_)) =
-                    (&item, self.ready_reservation.as_mut(), self.budget.limit())
-                {
-                    hand_on(r.split(e.nbytes()));
-                }
-                if item.is_err() {
-                    self.failed = true;
-                    self.stop_at.store(0, Ordering::Relaxed);
-                    self.ready.clear();
-                }
-                return Some(item);
+            if let Some(result) = self.ready.pop_front() {
+                let element = match result {
+                    Ok(e) => e,
+                    Err(e) => {
+                        self.failed = true;
+                        self.stop_at.store(0, Ordering::Relaxed);
+                        self.ready.clear();
+                        return Some(Err(e));
+                    }
+                };
+                // Under a limit, the element's bytes of its chunk's reservation go on with it.
+                let reservation = match (self.ready_reservation.as_mut(), self.budget.limit()) {
+                    (Some(r), Some(_)) => Some(r.split(element.nbytes())),
+                    _ => None,
+                };
+                self.out_seq += 1;
+                return Some(Ok(Item {
+                    seq: self.out_seq - 1,
+                    element,
+                    reservation,
+                }));
             }
             self.ready_reservation = None;
             if self.failed {

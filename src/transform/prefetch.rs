@@ -2,15 +2,14 @@
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Instant;
 
 use crossbeam_channel::{bounded, Receiver};
 
-use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
+use crate::dataset::{Cardinality, Context, Dataset, Item, Node, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::stats::StageCounters;
-use crate::runtime::{hand_on, hand_on_mark, take_handed_on, Reservation, WorkerGuard};
+use crate::runtime::WorkerGuard;
 
 struct PrefetchNode {
     input: Arc<dyn Node>,
@@ -18,8 +17,8 @@ struct PrefetchNode {
 }
 
 enum Message {
-    /// An element with the budget it holds while queued.
-    Item(Result<Element>, Option<Reservation>),
+    /// An item, holding its bytes of the budget while queued.
+    Item(Result<Item>),
     End,
 }
 
@@ -33,36 +32,30 @@ struct Prefetched {
 }
 
 impl Iterator for Prefetched {
-    type Item = Result<Element>;
+    type Item = Result<Item>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.finished {
             return None;
         }
         let rx = self.rx.as_ref()?;
-        let start = Instant::now();
+        let start = self.counters.as_ref().and_then(|c| c.wait_start());
         let message = rx.recv();
         if let Some(c) = &self.counters {
-            c.add_wait(start.elapsed());
+            c.wait_end(start);
         }
         match message {
-            // The element leaves the queue: its bytes go on with it to the stage that pulled it.
-            Ok(Message::Item(item, reservation)) => {
-                if let Some(r) = reservation {
-                    hand_on(r);
-                }
-                Some(item)
-            }
+            // The item leaves the queue: its bytes go on with it to the stage that pulled it.
+            Ok(Message::Item(item)) => Some(item),
             Ok(Message::End) => {
                 self.finished = true;
                 None
             }
             Err(_) => {
                 self.finished = true;
-                Some(Err(Error::new(ErrorKind::Disconnected(
-                    "the prefetch thread ended without finishing its input".into(),
+                Some(Err(
+                    Error::new(ErrorKind::ProducerGone).with_stage("prefetch")
                 ))
-                .with_stage("prefetch")))
             }
         }
     }
@@ -90,12 +83,13 @@ impl Node for PrefetchNode {
         self.input.cardinality()
     }
 
-    fn is_random_access(&self) -> bool {
-        false
+    fn sample(&self, ctx: &Context) -> Result<Option<Element>> {
+        self.input.sample(ctx)
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
-        let input = self.input.open(ctx)?.into_elements();
+        // The input runs on the producer thread: its time is not the consumer's.
+        let input = self.input.open(&ctx.on_own_thread())?.into_items();
         let (tx, rx) = bounded(self.buffer_size);
         let budget = ctx.runtime.budget.clone();
         let counters = ctx.stage.clone();
@@ -106,26 +100,20 @@ impl Node for PrefetchNode {
                 let _live = WorkerGuard::new();
                 let mut input = input;
                 loop {
-                    let mark = hand_on_mark();
                     let Some(item) = input.next() else { break };
-                    // The bytes the element already held upstream, if any: only the rest is new.
-                    let mut reservation = take_handed_on(&budget, mark);
-                    let start = Instant::now();
-                    let reservation = match &item {
-                        Ok(e) => match reservation.resize(e.nbytes()) {
-                            Ok(()) => Some(reservation),
-                            Err(err) => {
-                                let _ =
-                                    tx.send(Message::Item(Err(err.with_stage("prefetch")), None));
-                                return;
-                            }
+                    let start = producer_counters.as_ref().and_then(|c| c.wait_start());
+                    // The item's bytes wait in the queue: only what it did not hold upstream is new.
+                    let item = match item {
+                        Ok(mut item) => match item.hold(&budget, true) {
+                            Ok(_) => Ok(item),
+                            Err(e) => Err(e.with_stage("prefetch")),
                         },
-                        Err(_) => None,
+                        Err(e) => Err(e),
                     };
                     let failed = item.is_err();
-                    let sent = tx.send(Message::Item(item, reservation));
+                    let sent = tx.send(Message::Item(item));
                     if let Some(c) = &producer_counters {
-                        c.add_wait(start.elapsed());
+                        c.wait_end(start);
                     }
                     if sent.is_err() || failed {
                         return;
@@ -135,13 +123,11 @@ impl Node for PrefetchNode {
                 let _ = tx.send(Message::End);
             })
             .map_err(|e| {
-                Error::new(ErrorKind::Disconnected(
-                    "cannot start the prefetch thread".into(),
-                ))
-                .with_source(e)
-                .with_stage("prefetch")
+                Error::new(ErrorKind::ThreadSpawn)
+                    .with_source(e)
+                    .with_stage("prefetch")
             })?;
-        Ok(Stream::Elements(Box::new(Prefetched {
+        Ok(Stream::Items(Box::new(Prefetched {
             rx: Some(rx),
             handle: Some(handle),
             counters,

@@ -1,11 +1,10 @@
 //! `rebatch`: the rows of batches regrouped into batches of other sizes.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
-use super::batch::stack_elements;
-use super::unbatch::split_rows;
-use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
+use super::batch::make_group;
+use super::batcher::{stack_rows, Batcher, Fit};
+use crate::dataset::{Cardinality, Context, Dataset, Item, Items, Node, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -35,44 +34,55 @@ impl Node for RebatchNode {
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
-        let mut input = self.input.open(ctx)?.into_elements();
+        let mut input = self.input.open(ctx)?.into_items();
         let sizes = self.batch_sizes.clone();
-        let drop = self.drop_remainder;
-        let mut rows: VecDeque<Element> = VecDeque::new();
+        let mut batcher = Batcher::new(sizes[0], self.drop_remainder, Fit::SameShape);
         let mut turn = 0usize;
         let mut exhausted = false;
+        let mut failed = false;
         let mut index = 0u64;
+        let mut seq = 0u64;
         let row_spec = self.input.spec()?.map_components(|s| s.unbatched())?;
-        let stream: Elements = Box::new(std::iter::from_fn(move || {
+        let stream: Items = Box::new(std::iter::from_fn(move || {
+            if failed {
+                return None;
+            }
             let want = sizes[turn % sizes.len()];
             if want == 0 {
                 // As tf.data: a size of 0 yields an empty batch without reading.
                 turn += 1;
-                return Some(empty_batch(&row_spec));
+                seq += 1;
+                return Some(empty_batch(&row_spec).map(|b| Item::new(seq - 1, b)));
             }
-            while rows.len() < want && !exhausted {
+            batcher.set_batch_size(want);
+            while !batcher.is_full() && !exhausted {
                 match input.next() {
-                    Some(Ok(batch)) => match split_rows(&batch) {
-                        Ok(r) => rows.extend(r),
-                        Err(e) => return Some(Err(e.with_stage("rebatch").with_element(index))),
-                    },
-                    Some(Err(e)) => return Some(Err(e)),
+                    Some(Ok(batch)) => {
+                        index += 1;
+                        if let Err(e) = batcher.push_batch(batch) {
+                            failed = true;
+                            return Some(Err(e.with_stage("rebatch").with_element(index - 1)));
+                        }
+                    }
+                    Some(Err(e)) => {
+                        failed = true;
+                        return Some(Err(e));
+                    }
                     None => exhausted = true,
                 }
             }
-            if rows.is_empty() || (drop && rows.len() < want) {
-                return None;
-            }
+            let group = if exhausted {
+                batcher.finish()
+            } else {
+                batcher.take()
+            }?;
             turn += 1;
-            index += 1;
-            let take = want.min(rows.len());
-            let picked: Vec<Element> = rows.drain(..take).collect();
-            Some(
-                stack_elements(&picked)
-                    .map_err(|e| e.with_stage("rebatch").with_element(index - 1)),
-            )
+            seq += 1;
+            let mut group = group;
+            group.seq = seq - 1;
+            Some(make_group(group, "rebatch", &stack_rows))
         }));
-        Ok(Stream::Elements(stream))
+        Ok(Stream::Items(stream))
     }
 }
 

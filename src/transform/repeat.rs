@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
+use crate::dataset::{renumber, Cardinality, Context, Dataset, Indexing, Node, Stream};
 use crate::element::ElementSpec;
 use crate::error::{Error, Result};
 
@@ -36,13 +36,13 @@ impl Node for RepeatNode {
         }
     }
 
-    fn is_random_access(&self) -> bool {
-        self.input.is_random_access()
+    fn indexing(&self) -> Indexing {
+        Indexing::Passes
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
         if self.count == Some(0) {
-            return Ok(Stream::Elements(Box::new(std::iter::empty())));
+            return Ok(Stream::Items(Box::new(std::iter::empty())));
         }
         let count = self.count;
         let input = self.input.clone();
@@ -94,14 +94,14 @@ impl Node for RepeatNode {
                     })),
                 }
             }
-            Stream::Elements(mut elements) => {
-                Stream::Elements(Box::new(std::iter::from_fn(move || loop {
+            Stream::Items(mut elements) => {
+                Stream::Items(renumber(std::iter::from_fn(move || loop {
                     if let Some(e) = elements.next() {
                         yielded_this_rep = true;
                         return Some(e);
                     }
                     match next_rep!() {
-                        Ok(next) => elements = next.into_elements(),
+                        Ok(next) => elements = next.into_items(),
                         Err(e) => return Some(Err(e)),
                     }
                 })))

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
+use crate::dataset::{Cardinality, Context, Dataset, Indexing, Node, Stream};
 use crate::element::ElementSpec;
 use crate::error::{Error, Result};
 
@@ -46,8 +46,8 @@ impl Node for ShardNode {
         }
     }
 
-    fn is_random_access(&self) -> bool {
-        self.input.is_random_access()
+    fn indexing(&self) -> Indexing {
+        Indexing::Passes
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {

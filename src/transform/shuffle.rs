@@ -6,10 +6,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::dataset::stream::mix;
-use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
+use crate::dataset::{Cardinality, Context, Dataset, Indexing, Item, Items, Node, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::{Error, Result};
-use crate::runtime::{hand_on, hand_on_mark, take_handed_on, MemoryBudget, Reservation};
+use crate::runtime::MemoryBudget;
 
 struct ShuffleNode {
     input: Arc<dyn Node>,
@@ -18,52 +18,62 @@ struct ShuffleNode {
     reshuffle_each_iteration: bool,
 }
 
-/// A budget and how many bytes an item holds in it.
-type Budgeted<T> = Option<(Arc<MemoryBudget>, fn(&T) -> usize)>;
-
 /// Buffered shuffle of any stream of results: fill a buffer, then repeatedly emit a random slot and
 /// refill it from the input. Errors pass through at once.
-///
-/// With a budget, each buffered item holds `bytes_of(item)` bytes of it (keeping those it held
-/// upstream, and handing them on when emitted); when the budget is full the buffer stops growing (it
-/// shuffles over fewer items) rather than wait for itself.
 fn shuffle_stream<T: Send + 'static>(
     mut input: Box<dyn Iterator<Item = Result<T>> + Send>,
     buffer_size: usize,
     mut rng: ChaCha8Rng,
-    budget: Budgeted<T>,
 ) -> Box<dyn Iterator<Item = Result<T>> + Send> {
-    let mut buffer: Vec<(T, Option<Reservation>)> = Vec::with_capacity(buffer_size.min(1 << 20));
+    let mut buffer: Vec<T> = Vec::with_capacity(buffer_size.min(1 << 16));
     let mut exhausted = false;
-    // An item that did not fit the budget yet, with the bytes it holds.
-    let mut pending: Option<(T, Option<Reservation>)> = None;
-    // The largest item so far, in bytes.
-    let mut largest = 0;
-    let emit = |(x, reservation): (T, Option<Reservation>)| {
-        if let Some(r) = reservation {
-            hand_on(r);
-        }
-        Some(Ok(x))
-    };
     Box::new(std::iter::from_fn(move || {
         while !exhausted && buffer.len() < buffer_size {
-            let (x, credit) = match pending.take() {
+            match input.next() {
+                Some(Ok(x)) => buffer.push(x),
+                Some(Err(e)) => return Some(Err(e)),
+                None => exhausted = true,
+            }
+        }
+        if buffer.is_empty() {
+            return None;
+        }
+        let j = rng.random_range(0..buffer.len());
+        Some(Ok(buffer.swap_remove(j)))
+    }))
+}
+
+/// [`shuffle_stream`] of items under a memory budget: each buffered item holds its bytes (keeping
+/// those it held upstream, which go on with it when emitted); when the budget is full the buffer
+/// stops growing (it shuffles over fewer items) rather than wait for itself.
+fn shuffle_items(
+    mut input: Items,
+    buffer_size: usize,
+    mut rng: ChaCha8Rng,
+    budget: Arc<MemoryBudget>,
+) -> Items {
+    let mut buffer: Vec<Item> = Vec::with_capacity(buffer_size.min(1 << 16));
+    let mut exhausted = false;
+    // An item that did not fit the budget yet.
+    let mut pending: Option<Item> = None;
+    // The largest item so far, in bytes.
+    let mut largest = 0;
+    let mut seq = 0u64;
+    Box::new(std::iter::from_fn(move || {
+        while !exhausted && buffer.len() < buffer_size {
+            let mut item = match pending.take() {
                 Some(p) => p,
                 None => {
                     // Pulling could wait for a stage upstream that needs room to make the item: with
                     // no room for one, shuffle over what the buffer holds.
-                    if let Some((b, _)) = &budget {
-                        let full = b.limit().is_some_and(|l| b.in_flight() + largest > l);
-                        if full && !buffer.is_empty() {
-                            break;
-                        }
+                    let full = budget
+                        .limit()
+                        .is_some_and(|l| budget.in_flight().saturating_add(largest) > l);
+                    if full && !buffer.is_empty() {
+                        break;
                     }
-                    let mark = hand_on_mark();
-                    let next = input.next();
-                    // What the item held upstream (nothing for a source).
-                    let credit = budget.as_ref().map(|(b, _)| take_handed_on(b, mark));
-                    match next {
-                        Some(Ok(x)) => (x, credit),
+                    match input.next() {
+                        Some(Ok(item)) => item,
                         Some(Err(e)) => return Some(Err(e)),
                         None => {
                             exhausted = true;
@@ -72,32 +82,28 @@ fn shuffle_stream<T: Send + 'static>(
                     }
                 }
             };
-            let reservation = match (&budget, credit) {
-                (Some((_, bytes_of)), Some(mut r)) => {
-                    let bytes = bytes_of(&x);
-                    largest = largest.max(bytes);
-                    match r.try_resize(bytes) {
-                        Ok(true) => Some(r),
-                        Ok(false) if !buffer.is_empty() => {
-                            pending = Some((x, Some(r)));
-                            break;
-                        }
-                        Ok(false) => match r.resize(bytes) {
-                            Ok(()) => Some(r),
-                            Err(e) => return Some(Err(e.with_stage("shuffle"))),
-                        },
-                        Err(e) => return Some(Err(e.with_stage("shuffle"))),
-                    }
+            largest = largest.max(item.element.nbytes());
+            match item.hold(&budget, false) {
+                Ok(true) => buffer.push(item),
+                Ok(false) if !buffer.is_empty() => {
+                    pending = Some(item);
+                    break;
                 }
-                _ => None,
-            };
-            buffer.push((x, reservation));
+                Ok(false) => match item.hold(&budget, true) {
+                    Ok(_) => buffer.push(item),
+                    Err(e) => return Some(Err(e.with_stage("shuffle"))),
+                },
+                Err(e) => return Some(Err(e.with_stage("shuffle"))),
+            }
         }
-        if buffer.is_empty() {
-            return pending.take().and_then(emit);
-        }
-        let j = rng.random_range(0..buffer.len());
-        emit(buffer.swap_remove(j))
+        let item = if buffer.is_empty() {
+            pending.take()?
+        } else {
+            let j = rng.random_range(0..buffer.len());
+            buffer.swap_remove(j)
+        };
+        seq += 1;
+        Some(Ok(item.renumbered(seq - 1)))
     }))
 }
 
@@ -114,8 +120,13 @@ impl Node for ShuffleNode {
         self.input.cardinality()
     }
 
-    fn is_random_access(&self) -> bool {
-        self.input.is_random_access()
+    fn indexing(&self) -> Indexing {
+        Indexing::Passes
+    }
+
+    fn sample(&self, ctx: &Context) -> Result<Option<Element>> {
+        // The spec's sample needs no buffer: any input element has the output's spec.
+        self.input.sample(ctx)
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
@@ -127,16 +138,8 @@ impl Node for ShuffleNode {
         let size = self.buffer_size;
         let budget = ctx.runtime.budget.clone();
         Ok(self.input.open(ctx)?.map_parts(
-            |indices| shuffle_stream(indices, size, ChaCha8Rng::seed_from_u64(seed), None),
-            |elements| {
-                let bytes_of: fn(&Element) -> usize = Element::nbytes;
-                shuffle_stream(
-                    elements,
-                    size,
-                    ChaCha8Rng::seed_from_u64(seed),
-                    Some((budget, bytes_of)),
-                )
-            },
+            |indices| shuffle_stream(indices, size, ChaCha8Rng::seed_from_u64(seed)),
+            |items| shuffle_items(items, size, ChaCha8Rng::seed_from_u64(seed), budget),
         ))
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
+use crate::dataset::{Cardinality, Context, Dataset, Indexing, Node, Stream};
 use crate::element::ElementSpec;
 use crate::error::Result;
 
@@ -47,8 +47,8 @@ impl Node for SkipNode {
         }
     }
 
-    fn is_random_access(&self) -> bool {
-        self.input.is_random_access()
+    fn indexing(&self) -> Indexing {
+        Indexing::Passes
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
@@ -59,7 +59,7 @@ impl Node for SkipNode {
                 source,
                 indices: skip_ok(indices, n),
             },
-            Stream::Elements(e) => Stream::Elements(skip_ok(e, n)),
+            Stream::Items(e) => Stream::Items(skip_ok(e, n)),
         })
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
+use crate::dataset::{Cardinality, Context, Dataset, Indexing, Node, Stream};
 use crate::element::ElementSpec;
 use crate::error::Result;
 
@@ -30,13 +30,13 @@ impl Node for TakeNode {
         }
     }
 
-    fn is_random_access(&self) -> bool {
-        self.input.is_random_access()
+    fn indexing(&self) -> Indexing {
+        Indexing::Passes
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
         if self.count == 0 {
-            return Ok(Stream::Elements(Box::new(std::iter::empty())));
+            return Ok(Stream::Items(Box::new(std::iter::empty())));
         }
         let n = usize::try_from(self.count).unwrap_or(usize::MAX);
         Ok(self

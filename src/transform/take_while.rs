@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::call_user;
 use super::filter::Predicate;
-use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
+use crate::dataset::{Cardinality, Context, Dataset, Items, Node, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::Result;
 
@@ -27,22 +27,22 @@ impl Node for TakeWhileNode {
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
-        let mut input = self.input.open(ctx)?.into_elements();
+        let mut input = self.input.open(ctx)?.into_items();
         let p = self.predicate.clone();
         let mut index = 0u64;
         let mut done = false;
-        let stream: Elements = Box::new(std::iter::from_fn(move || {
+        let stream: Items = Box::new(std::iter::from_fn(move || {
             if done {
                 return None;
             }
-            let e = match input.next()? {
-                Ok(e) => e,
+            let item = match input.next()? {
+                Ok(item) => item,
                 Err(e) => return Some(Err(e)),
             };
             let n = index;
             index += 1;
-            match call_user("take_while", n, || p(&e)) {
-                Ok(true) => Some(Ok(e)),
+            match call_user("take_while", n, || p(&item.element)) {
+                Ok(true) => Some(Ok(item)),
                 Ok(false) => {
                     done = true;
                     None
@@ -50,7 +50,7 @@ impl Node for TakeWhileNode {
                 Err(err) => Some(Err(err)),
             }
         }));
-        Ok(Stream::Elements(stream))
+        Ok(Stream::Items(stream))
     }
 }
 

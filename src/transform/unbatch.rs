@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
+use crate::dataset::{Cardinality, Context, Dataset, Item, Items, Node, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::{Error, Result};
 
@@ -63,15 +63,17 @@ impl Node for UnbatchNode {
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
-        let mut input = self.input.open(ctx)?.into_elements();
+        let mut input = self.input.open(ctx)?.into_items();
         let mut pending: VecDeque<Element> = VecDeque::new();
         let mut index = 0u64;
-        let stream: Elements = Box::new(std::iter::from_fn(move || loop {
+        let mut seq = 0u64;
+        let stream: Items = Box::new(std::iter::from_fn(move || loop {
             if let Some(e) = pending.pop_front() {
-                return Some(Ok(e));
+                seq += 1;
+                return Some(Ok(Item::new(seq - 1, e)));
             }
             match input.next()? {
-                Ok(batch) => match split_rows(&batch) {
+                Ok(batch) => match split_rows(&batch.element) {
                     Ok(rows) => {
                         index += 1;
                         pending.extend(rows)
@@ -81,7 +83,7 @@ impl Node for UnbatchNode {
                 Err(e) => return Some(Err(e)),
             }
         }));
-        Ok(Stream::Elements(stream))
+        Ok(Stream::Items(stream))
     }
 }
 

@@ -24,7 +24,7 @@ pub struct Windows {
 
 /// The windows of one epoch, each as its elements.
 fn window_stream(
-    mut input: crate::dataset::Elements,
+    mut input: crate::dataset::Items,
     size: usize,
     shift: usize,
     stride: usize,
@@ -43,7 +43,7 @@ fn window_stream(
         let last = start + (size - 1) * stride;
         while !exhausted && base + buffer.len() <= last {
             match input.next() {
-                Some(Ok(e)) => buffer.push_back(e),
+                Some(Ok(item)) => buffer.push_back(item.element),
                 Some(Err(e)) => {
                     done = true;
                     return Some(Err(e));
@@ -110,7 +110,7 @@ impl Windows {
     /// One epoch of windows, each a dataset.
     pub fn iter(&self) -> Result<impl Iterator<Item = Result<Dataset>> + Send> {
         let spec = self.input.spec()?;
-        let input = self.input.open(&Context::detached(0))?.into_elements();
+        let input = self.input.open(&Context::detached(0))?.into_items();
         Ok(window_stream(
             input,
             self.size,
@@ -135,7 +135,7 @@ impl Windows {
         let f = Arc::new(f);
         let me = self.clone();
         let datasets: Arc<DatasetsFn> = Arc::new(move |ctx: &Context| {
-            let input = me.input.open(ctx)?.into_elements();
+            let input = me.input.open(ctx)?.into_items();
             let f = f.clone();
             let spec = input_spec.clone();
             let mut index = 0u64;

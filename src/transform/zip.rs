@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use crate::dataset::{Cardinality, Context, Dataset, Elements, Node, Stream};
+use crate::dataset::{Cardinality, Context, Dataset, Item, Items, Node, Stream};
 use crate::element::{Element, ElementSpec, Structure};
 use crate::error::{Error, Result};
+use crate::runtime::merge_all;
 
 struct ZipNode {
     inputs: Vec<Arc<dyn Node>>,
@@ -66,23 +67,32 @@ impl Node for ZipNode {
     }
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
-        let mut streams: Vec<Elements> = self
+        let mut streams: Vec<Items> = self
             .inputs
             .iter()
-            .map(|n| n.open(ctx).map(Stream::into_elements))
+            .map(|n| n.open(ctx).map(Stream::into_items))
             .collect::<Result<_>>()?;
         let names = self.names.clone();
-        let stream: Elements = Box::new(std::iter::from_fn(move || {
+        let mut seq = 0u64;
+        let stream: Items = Box::new(std::iter::from_fn(move || {
             let mut parts = Vec::with_capacity(streams.len());
+            let mut reservations = Vec::new();
             for s in streams.iter_mut() {
                 match s.next()? {
-                    Ok(e) => parts.push(e),
+                    Ok(item) => {
+                        let (e, r) = item.into_parts();
+                        parts.push(e);
+                        reservations.extend(r);
+                    }
                     Err(e) => return Some(Err(e)),
                 }
             }
-            Some(Ok(nest(&names, parts)))
+            let mut item = Item::new(seq, nest(&names, parts));
+            item.reservation = merge_all(reservations);
+            seq += 1;
+            Some(Ok(item))
         }));
-        Ok(Stream::Elements(stream))
+        Ok(Stream::Items(stream))
     }
 }
 
@@ -93,10 +103,14 @@ impl Dataset {
         if datasets.is_empty() {
             return Err(Error::invalid_argument("zip needs at least one dataset").with_stage("zip"));
         }
-        Ok(datasets[0].derive(ZipNode {
-            inputs: datasets.iter().map(|d| d.node().clone()).collect(),
-            names: None,
-        }))
+        let all: Vec<&Dataset> = datasets.iter().collect();
+        Ok(datasets[0].derive_from(
+            &all,
+            ZipNode {
+                inputs: datasets.iter().map(|d| d.node().clone()).collect(),
+                names: None,
+            },
+        ))
     }
 
     /// Elements of `datasets` side by side as a dict `{name: element}`, ending with the shortest.
@@ -106,6 +120,7 @@ impl Dataset {
             return Err(Error::invalid_argument("zip needs at least one dataset").with_stage("zip"));
         }
         let first = datasets[0].1.clone();
+        let all: Vec<Dataset> = datasets.iter().map(|(_, d)| d.clone()).collect();
         let (names, inputs): (Vec<String>, Vec<Arc<dyn Node>>) = datasets
             .into_iter()
             .map(|(k, d)| (k.into(), d.node().clone()))
@@ -119,9 +134,12 @@ impl Dataset {
                     .with_stage("zip"),
             );
         }
-        Ok(first.derive(ZipNode {
-            inputs,
-            names: Some(names),
-        }))
+        Ok(first.derive_from(
+            &all.iter().collect::<Vec<_>>(),
+            ZipNode {
+                inputs,
+                names: Some(names),
+            },
+        ))
     }
 }

@@ -326,7 +326,8 @@ fn check_source_failure(panics: bool) {
                 );
             } else {
                 assert!(
-                    matches!(err.kind(), ErrorKind::User(m) if m.contains("cannot read record 53")),
+                    matches!(err.kind(), ErrorKind::User)
+                        && err.chain().contains("cannot read record 53"),
                     "{case}: {}",
                     describe(&err)
                 );
@@ -459,7 +460,7 @@ fn a_budget_smaller_than_one_element_is_an_error_not_a_deadlock() {
             };
             assert_eq!(ok, 0, "{name}: elements larger than the budget came out");
             assert!(
-                matches!(err.kind(), ErrorKind::MemoryBudget(_)),
+                matches!(err.kind(), ErrorKind::ExceedsMemoryBudget { bytes, budget } if bytes > budget),
                 "{name}: {}",
                 describe(&err)
             );

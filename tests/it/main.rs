@@ -23,6 +23,7 @@ mod parquet;
 mod properties;
 mod runtime_properties;
 mod runtime_stats;
+mod structure;
 mod tensor_proto;
 mod tfrecord;
 mod tfrecord_errors;

@@ -439,7 +439,7 @@ fn bad_protos_are_typed_errors() {
     );
     // 2^47 int64 zeros splatted from one value: refused, not an abort.
     let e = bad("huge_splat.pb");
-    assert!(matches!(e.kind(), ErrorKind::MemoryBudget(_)), "{e:?}");
+    assert!(matches!(e.kind(), ErrorKind::TooLarge { .. }), "{e:?}");
     assert!(e.to_string().contains("140737488355328"), "{e}");
 }
 

@@ -156,7 +156,7 @@ pub fn main() -> ExitCode {
             ExitCode::from(INTERRUPTED)
         }
         Err(Failure::Lib(e)) => {
-            eprintln!("error: {}", one_line(&e.to_string()));
+            eprintln!("error: {}", one_line(&e.chain()));
             ExitCode::from(FAILURE)
         }
         Err(Failure::Message(m)) => {

@@ -32,7 +32,7 @@ impl Node for CsvSource {
     }
 
     fn open(&self, _ctx: &Context) -> Result<Stream> {
-        Ok(Stream::Elements(Box::new(Rows {
+        Ok(Stream::elements(Rows {
             schema: self.schema.clone(),
             order: self.schema.leaf_order(),
             paths: self.paths.clone(),
@@ -44,7 +44,7 @@ impl Node for CsvSource {
             element: 0,
             pending: None,
             done: false,
-        })))
+        }))
     }
 }
 

@@ -100,10 +100,10 @@ fn element_count(shape: &[usize]) -> Result<usize> {
     })
 }
 
-fn too_large(what: impl std::fmt::Display, shape: &[usize]) -> Error {
-    Error::new(ErrorKind::MemoryBudget(format!(
+fn too_large(what: impl std::fmt::Display, bytes: Option<usize>, shape: &[usize]) -> Error {
+    Error::too_large(bytes).with_context(format!(
         "cannot allocate {what} for a TensorProto of shape {shape:?}"
-    )))
+    ))
 }
 
 /// An empty vector with room for `n` values, or an error instead of an abort when that is too much.
@@ -112,6 +112,7 @@ fn reserve<T>(n: usize, shape: &[usize]) -> Result<Vec<T>> {
     v.try_reserve_exact(n).map_err(|_| {
         too_large(
             format_args!("{n} values of {} bytes", std::mem::size_of::<T>()),
+            n.checked_mul(std::mem::size_of::<T>()),
             shape,
         )
     })?;
@@ -186,7 +187,7 @@ fn strings_from_values(shape: Vec<usize>, n: usize, values: &[Vec<u8>]) -> Resul
         .checked_mul(last)
         .and_then(|t| t.checked_add(given))
         .filter(|&t| i64::try_from(t).is_ok())
-        .ok_or_else(|| too_large("the repeated strings", &shape))?;
+        .ok_or_else(|| too_large("the repeated strings", None, &shape))?;
     let mut offsets = reserve::<i64>(n.saturating_add(1), &shape)?;
     let mut bytes = reserve::<u8>(total, &shape)?;
     offsets.push(0);

@@ -329,7 +329,7 @@ impl Batches {
                     parse_parts(&features, &parts, rows)
                 }))
                 .unwrap_or_else(|_| {
-                    vec![Err(Error::new(ErrorKind::Disconnected(
+                    vec![Err(Error::new(ErrorKind::WorkerPanicked(
                         "a worker panicked while parsing Examples".into(),
                     )))]
                 });
@@ -358,9 +358,8 @@ impl Batches {
                     self.ready.insert(seq, r.into());
                 }
                 Err(_) => {
-                    return Some(Err(Error::new(ErrorKind::Disconnected(
-                        "the parsing tasks went away".into(),
-                    ))))
+                    return Some(Err(Error::new(ErrorKind::ProducerGone)
+                        .with_context("the parsing tasks went away")))
                 }
             }
         }
@@ -416,7 +415,7 @@ impl Node for ExampleBatchSource {
     fn open(&self, ctx: &Context) -> Result<Stream> {
         let pool = ctx.runtime.pool()?;
         let (tx, rx) = unbounded();
-        Ok(Stream::Elements(Box::new(Batches {
+        Ok(Stream::elements(Batches {
             framer: Framer {
                 paths: self.paths.clone(),
                 compression: self.compression,
@@ -438,7 +437,7 @@ impl Node for ExampleBatchSource {
             pending: None,
             yielded: 0,
             done: false,
-        })))
+        }))
     }
 }
 

@@ -43,7 +43,7 @@ impl Node for TfRecordSource {
     }
 
     fn open(&self, _ctx: &Context) -> Result<Stream> {
-        Ok(Stream::Elements(Box::new(Records {
+        Ok(Stream::elements(Records {
             paths: self.paths.clone(),
             compression: self.compression,
             parser: self.parser.clone(),
@@ -52,7 +52,7 @@ impl Node for TfRecordSource {
             reader: None,
             element: 0,
             done: false,
-        })))
+        }))
     }
 }
 

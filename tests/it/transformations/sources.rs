@@ -35,7 +35,16 @@ fn from_generator_checks_its_spec() {
     assert!(it.next().unwrap().is_ok());
     assert!(it.next().unwrap().is_ok());
     let err = it.next().unwrap().unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Incompatible(_)), "{err}");
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::DTypeMismatch {
+                expected: DType::I64,
+                found: DType::F32
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(err.position().stage.as_deref(), Some("from_generator"));
     assert_eq!(err.position().element, Some(2));
     assert!(it.next().is_none());

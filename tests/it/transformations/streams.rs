@@ -135,7 +135,10 @@ fn map_with_spec_checks_every_output() {
     assert!(it.next().unwrap().is_ok());
     assert!(it.next().unwrap().is_ok());
     let err = it.next().unwrap().unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Incompatible(_)), "{err}");
+    assert!(
+        matches!(err.kind(), ErrorKind::ShapeMismatch { expected, found } if expected == &[Some(2)] && found == &[3]),
+        "{err:?}"
+    );
     assert_eq!(err.position().stage.as_deref(), Some("map"));
     assert_eq!(err.position().element, Some(2));
     assert_eq!(err.position().component.as_deref(), Some("0"));
