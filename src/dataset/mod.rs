@@ -1,6 +1,7 @@
 //! [`Dataset`]: a lazy, cloneable plan of sources and transformations; iterating it runs one epoch.
 
 mod cardinality;
+pub(crate) mod indices;
 mod iter;
 mod random_access;
 mod stage;

@@ -33,4 +33,16 @@ pub trait RandomAccess: Send + Sync + 'static {
 
     /// The given elements, in order, as one batch.
     fn gather(&self, indices: &[usize]) -> Result<Batch>;
+
+    /// The batch of the given indices (at least one): a [`RandomAccess::slice`] when they are
+    /// consecutive, a [`RandomAccess::gather`] otherwise.
+    fn batch(&self, indices: &[usize]) -> Result<Batch> {
+        let first = indices.first().copied().unwrap_or(0);
+        let consecutive = indices.iter().enumerate().all(|(k, &i)| i == first + k);
+        if consecutive {
+            self.slice(first, first + indices.len())
+        } else {
+            self.gather(indices)
+        }
+    }
 }

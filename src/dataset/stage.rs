@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::indices::IndexStream;
 use super::stream::{Indexing, Indices, Items, Node, Stream};
 use super::{Cardinality, Context};
 use crate::element::{Element, ElementSpec};
@@ -143,8 +144,9 @@ fn counted(stream: Stream, counters: Arc<StageCounters>, timed: bool) -> Stream 
     }
 }
 
-/// Counts the items and bytes a stage yields; with stage timing on, also the time of each `next`
-/// (the time of the stages it pulls from on the same thread is subtracted in the stats).
+/// Counts the items and bytes a stage yields (exactly, at any moment: a stage's stats may be read
+/// mid-epoch); with stage timing on, also the time of each `next` (the time of the stages it pulls
+/// from on the same thread is subtracted in the stats).
 struct CountedItems {
     inner: Items,
     counters: Arc<StageCounters>,
@@ -195,6 +197,28 @@ impl Iterator for CountedIndices {
             }
         }
         item
+    }
+}
+
+impl IndexStream for CountedIndices {
+    fn fill(&mut self, max: usize, out: &mut Vec<usize>) -> Result<usize> {
+        let result = self.inner.fill(max, out);
+        if let Ok(n) = result {
+            self.count += n as u64;
+            if self.count >= 4096 {
+                self.counters
+                    .elements
+                    .fetch_add(self.count, Ordering::Relaxed);
+                self.count = 0;
+            }
+        }
+        result
+    }
+
+    fn next_run(&mut self, max: usize) -> Option<std::ops::Range<usize>> {
+        let run = self.inner.next_run(max)?;
+        self.count += run.len() as u64;
+        Some(run)
     }
 }
 

@@ -72,8 +72,7 @@ impl Item {
 /// A stream of items, each a `Result`; after an `Err` a stream yields nothing more that counts.
 pub(crate) type Items = Box<dyn Iterator<Item = Result<Item>> + Send>;
 
-/// A stream of indices into a [`RandomAccess`] source.
-pub(crate) type Indices = Box<dyn Iterator<Item = Result<usize>> + Send>;
+pub(crate) use super::indices::Indices;
 
 /// What a node yields when opened: items, or indices into a random-access source (cheaper to
 /// take, skip, shard, repeat and shuffle; batched by slicing or gathering).

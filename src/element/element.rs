@@ -179,12 +179,11 @@ impl Element {
         &self,
         mut f: impl FnMut(usize, &Tensor) -> Result<Tensor>,
     ) -> Result<Element> {
-        let components = self
-            .components
-            .iter()
-            .enumerate()
-            .map(|(i, t)| f(i, t))
-            .collect::<Result<_>>()?;
+        // A plain loop: this runs once per batch on the hot path.
+        let mut components = Vec::with_capacity(self.components.len());
+        for (i, t) in self.components.iter().enumerate() {
+            components.push(f(i, t)?);
+        }
         Ok(Element {
             structure: self.structure.clone(),
             components,

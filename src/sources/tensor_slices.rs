@@ -87,7 +87,7 @@ impl Node for IndexedSource {
     fn open(&self, _ctx: &Context) -> Result<Stream> {
         Ok(Stream::Indexed {
             source: self.source.clone(),
-            indices: Box::new((0..self.source.len()).map(Ok)),
+            indices: crate::dataset::indices::index_range(0, self.source.len()),
         })
     }
 

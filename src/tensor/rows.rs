@@ -115,7 +115,7 @@ impl Tensor {
     pub(crate) fn gather_values(&self, positions: &[usize]) -> Result<Tensor> {
         let flat = Tensor {
             dtype: self.dtype,
-            shape: vec![self.num_elements()],
+            shape: smallvec::smallvec![self.num_elements()],
             storage: self.storage.clone(),
         };
         flat.gather_rows(positions)
@@ -158,7 +158,7 @@ impl Tensor {
         shape.extend_from_slice(&first.shape);
         Ok(Tensor {
             dtype: first.dtype,
-            shape,
+            shape: shape.into(),
             storage: concat_storage(first.dtype, parts),
         })
     }
@@ -244,7 +244,7 @@ impl Tensor {
         let pad = value.reshape(vec![1])?;
         let joined = Tensor::concat_rows(&[flat, pad])?;
         let mut out = joined.gather_rows(&positions)?;
-        out.shape = shape.to_vec();
+        out.shape = shape.into();
         Ok(out)
     }
 }

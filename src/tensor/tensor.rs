@@ -28,9 +28,12 @@ pub(crate) enum Storage {
 #[derive(Clone)]
 pub struct Tensor {
     pub(super) dtype: DType,
-    pub(super) shape: Vec<usize>,
+    pub(super) shape: Shape,
     pub(super) storage: Storage,
 }
+
+/// A tensor's shape: up to four dimensions held inline (no allocation per slice or row).
+pub(super) type Shape = smallvec::SmallVec<[usize; 4]>;
 
 /// The number of values of a shape, or an error when it overflows `usize`.
 pub(crate) fn checked_num_elements(shape: &[usize]) -> Result<usize> {
@@ -67,7 +70,7 @@ impl Tensor {
         }
         Ok(Tensor {
             dtype: T::DTYPE,
-            shape,
+            shape: shape.into(),
             storage: Storage::Fixed(T::vec_into_buffer(values)),
         })
     }
@@ -77,7 +80,7 @@ impl Tensor {
         let shape = vec![values.len()];
         Tensor {
             dtype: T::DTYPE,
-            shape,
+            shape: shape.into(),
             storage: Storage::Fixed(T::vec_into_buffer(values)),
         }
     }
@@ -86,7 +89,7 @@ impl Tensor {
     pub fn scalar<T: TensorElement>(value: T) -> Self {
         Tensor {
             dtype: T::DTYPE,
-            shape: Vec::new(),
+            shape: Shape::new(),
             storage: Storage::Fixed(T::vec_into_buffer(vec![value])),
         }
     }
@@ -128,7 +131,7 @@ impl Tensor {
         };
         Ok(Tensor {
             dtype,
-            shape,
+            shape: shape.into(),
             storage: Storage::Fixed(buffer),
         })
     }
@@ -178,7 +181,7 @@ impl Tensor {
         }
         Ok(Tensor {
             dtype,
-            shape,
+            shape: shape.into(),
             storage: Storage::Variable {
                 offsets: ScalarBuffer::from(offsets),
                 values: Buffer::from_vec(bytes),
@@ -228,7 +231,7 @@ impl Tensor {
         }
         Ok(Tensor {
             dtype,
-            shape,
+            shape: shape.into(),
             storage: Storage::Variable { offsets, values },
         })
     }
@@ -244,13 +247,13 @@ impl Tensor {
                 })?;
                 Ok(Tensor {
                     dtype,
-                    shape,
+                    shape: shape.into(),
                     storage: Storage::Fixed(MutableBuffer::from_len_zeroed(bytes).into()),
                 })
             }
             None => Ok(Tensor {
                 dtype,
-                shape,
+                shape: shape.into(),
                 storage: Storage::Variable {
                     offsets: ScalarBuffer::from(vec![0i64; n + 1]),
                     values: Buffer::from_vec(Vec::<u8>::new()),
@@ -273,7 +276,7 @@ impl Tensor {
         let v = value.reshape(Vec::new())?;
         let index = vec![0usize; n];
         let mut t = v.gather_values(&index)?;
-        t.shape = shape;
+        t.shape = shape.into();
         Ok(t)
     }
 
@@ -409,7 +412,7 @@ impl Tensor {
         }
         Ok(Tensor {
             dtype: self.dtype,
-            shape,
+            shape: shape.into(),
             storage: self.storage.clone(),
         })
     }

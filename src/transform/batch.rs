@@ -3,27 +3,13 @@
 use std::sync::Arc;
 
 use super::batcher::{stack_rows, Batcher, Fit, Group};
-use crate::dataset::{Cardinality, Context, Dataset, Item, Items, Node, RandomAccess, Stream};
-use crate::element::{Batch, Element, ElementSpec};
+use super::parallel_gather::ParallelGather;
+use crate::dataset::{Cardinality, Context, Dataset, Item, Items, Node, Stream};
+use crate::element::{Element, ElementSpec};
 use crate::error::{Error, Result};
 
 /// Gathers of at least this many bytes per batch run on the pipeline's pool.
 const PARALLEL_GATHER_BYTES: usize = 512 << 10;
-
-fn is_consecutive(indices: &[usize]) -> bool {
-    let first = indices[0];
-    indices.iter().enumerate().all(|(k, &i)| i == first + k)
-}
-
-/// The batch of the given indices: a slice when they are consecutive, a gather otherwise.
-pub(crate) fn batch_indices(source: &dyn RandomAccess, indices: &[usize]) -> Result<Batch> {
-    let first = indices[0];
-    if is_consecutive(indices) {
-        source.slice(first, first + indices.len())
-    } else {
-        source.gather(indices)
-    }
-}
 
 /// TensorFlow's cardinality of a batching of `n` elements.
 pub(crate) fn batched_cardinality(
@@ -94,25 +80,50 @@ impl Node for BatchNode {
                     .sum();
                 let use_pool = row_bytes.saturating_mul(size) >= PARALLEL_GATHER_BYTES
                     && runtime.num_threads() > 1;
+                if use_pool && runtime.budget.limit().is_none() {
+                    // Large batches: several gathered at once, one per worker (not under a
+                    // memory budget, which the batches in flight would exceed unaccounted).
+                    let threads = runtime.num_threads();
+                    return Ok(Stream::Items(Box::new(ParallelGather::new(
+                        source,
+                        indices,
+                        size,
+                        drop,
+                        runtime.clone(),
+                        threads,
+                    ))));
+                }
                 let mut seq = 0u64;
                 Box::new(std::iter::from_fn(move || {
-                    picked.clear();
-                    for i in indices.by_ref().take(size) {
-                        match i {
-                            Ok(i) => picked.push(i),
-                            Err(e) => return Some(Err(e)),
+                    // A run of consecutive indices (an unshuffled source) is one slice, taken
+                    // without listing its indices.
+                    if let Some(run) = indices.next_run(size) {
+                        if run.is_empty() || (drop && run.len() < size) {
+                            return None;
                         }
+                        seq += 1;
+                        return Some(
+                            source
+                                .slice(run.start, run.end)
+                                .map(|b| Item::new(seq - 1, b))
+                                .map_err(|e| e.with_stage("batch").with_element(seq - 1)),
+                        );
+                    }
+                    picked.clear();
+                    if let Err(e) = indices.fill(size, &mut picked) {
+                        return Some(Err(e));
                     }
                     if picked.is_empty() || (drop && picked.len() < size) {
                         return None;
                     }
                     seq += 1;
-                    let batch = if use_pool && !is_consecutive(&picked) {
-                        runtime.pool().and_then(|pool| {
-                            pool.install(|| batch_indices(source.as_ref(), &picked))
-                        })
+                    // Under a budget: one batch at a time, its copy split across the pool.
+                    let batch = if use_pool {
+                        runtime
+                            .pool()
+                            .and_then(|pool| pool.install(|| source.batch(&picked)))
                     } else {
-                        batch_indices(source.as_ref(), &picked)
+                        source.batch(&picked)
                     };
                     Some(
                         batch

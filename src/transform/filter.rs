@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::call_user;
+use crate::dataset::indices;
 use crate::dataset::{Cardinality, Context, Dataset, Indexing, Node, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::Result;
@@ -45,7 +46,7 @@ impl Node for FilterNode {
                 let mut index = 0u64;
                 Stream::Indexed {
                     source,
-                    indices: Box::new(indices.filter_map(move |i| {
+                    indices: indices::indices(indices.filter_map(move |i| {
                         let i = match i {
                             Ok(i) => i,
                             Err(e) => return Some(Err(e)),

@@ -52,7 +52,7 @@ impl Node for GlobalShuffleNode {
                 all.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
                 Ok(Stream::Indexed {
                     source,
-                    indices: Box::new(all.into_iter().map(Ok)),
+                    indices: crate::dataset::indices::index_list(all),
                 })
             }
             Stream::Items(_) => Err(not_random_access()),

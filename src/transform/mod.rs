@@ -10,7 +10,9 @@ mod flat_map;
 mod global_shuffle;
 pub(crate) mod interleave;
 mod map;
+mod map_work;
 mod padded_batch;
+mod parallel_gather;
 mod parallel_map;
 mod prefetch;
 mod rebatch;
@@ -25,7 +27,8 @@ mod window;
 mod zip;
 
 pub use interleave::InterleaveOptions;
-pub use map::{ElementContext, MapOptions, ParallelCalls};
+pub use map::{MapOptions, ParallelCalls};
+pub use map_work::ElementContext;
 pub use window::Windows;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -8,21 +8,13 @@ use std::sync::Arc;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 
 use super::batcher::{stack_rows, Batcher, Fit};
-use super::map::MapFn;
-use crate::dataset::stream::Indices;
+use super::map_work::Work;
+use crate::dataset::indices::Indices;
 use crate::dataset::{Context, Item, Items, RandomAccess};
-use crate::element::{Element, ElementSpec};
+use crate::element::Element;
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::stats::StageCounters;
 use crate::runtime::{MemoryBudget, Reservation};
-
-/// What a map does to one element (shared by the sequential and the parallel paths).
-pub(crate) struct Work {
-    pub(crate) f: Arc<MapFn>,
-    pub(crate) stage: &'static str,
-    pub(crate) keep_batch_size: bool,
-    pub(crate) declared: Option<ElementSpec>,
-}
 
 /// The results of one chunk, in input order.
 struct Chunk {
@@ -84,14 +76,15 @@ fn stack_chunk(
 /// by the worker that maps them, so that reading is parallel too.
 enum Inputs {
     Elements(Vec<Result<Element>>),
-    Indices(Arc<dyn RandomAccess>, Vec<Result<usize>>),
+    /// Indices, and the error that ended them, if one did.
+    Indices(Arc<dyn RandomAccess>, Vec<usize>, Option<Error>),
 }
 
 impl Inputs {
     fn len(&self) -> usize {
         match self {
             Inputs::Elements(v) => v.len(),
-            Inputs::Indices(_, v) => v.len(),
+            Inputs::Indices(_, v, e) => v.len() + usize::from(e.is_some()),
         }
     }
 
@@ -99,8 +92,8 @@ impl Inputs {
     fn into_elements(self) -> Box<dyn Iterator<Item = Result<Element>>> {
         match self {
             Inputs::Elements(v) => Box::new(v.into_iter()),
-            Inputs::Indices(source, v) => {
-                Box::new(v.into_iter().map(move |i| i.and_then(|i| source.get(i))))
+            Inputs::Indices(source, v, e) => {
+                Box::new(v.into_iter().map(move |i| source.get(i)).chain(e.map(Err)))
             }
         }
     }
@@ -229,16 +222,17 @@ impl ParallelMap {
         }
         if let Some((source, indices)) = self.indexed.as_mut() {
             let mut items = Vec::with_capacity(self.chunk_size.min(MAX_CHUNK_PREALLOCATED));
-            while items.len() < self.chunk_size && !self.input_done {
-                match indices.next() {
-                    Some(i) => {
-                        self.input_done = i.is_err();
-                        items.push(i);
+            let mut error = None;
+            if !self.input_done {
+                match indices.fill(self.chunk_size, &mut items) {
+                    Ok(n) => self.input_done = n < self.chunk_size,
+                    Err(e) => {
+                        self.input_done = true;
+                        error = Some(e);
                     }
-                    None => self.input_done = true,
                 }
             }
-            let inputs = Inputs::Indices(source.clone(), items);
+            let inputs = Inputs::Indices(source.clone(), items, error);
             return (inputs.len() > 0).then(|| (inputs, 0, self.budget.empty()));
         }
         let cap = self.budget.limit().map(|l| l / self.max_in_flight);

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::dataset::indices::indices as index_stream;
 use crate::dataset::{renumber, Cardinality, Context, Dataset, Indexing, Node, Stream};
 use crate::element::ElementSpec;
 use crate::error::{Error, Result};
@@ -73,7 +74,7 @@ impl Node for RepeatNode {
                 let src = source.clone();
                 Stream::Indexed {
                     source,
-                    indices: Box::new(std::iter::from_fn(move || loop {
+                    indices: index_stream(std::iter::from_fn(move || loop {
                         if let Some(i) = indices.next() {
                             yielded_this_rep = true;
                             return Some(i);

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::dataset::indices::indices;
 use crate::dataset::{Cardinality, Context, Dataset, Indexing, Node, Stream};
 use crate::element::ElementSpec;
 use crate::error::{Error, Result};
@@ -13,19 +14,19 @@ struct ShardNode {
 }
 
 fn every_nth<T: Send + 'static>(
-    it: Box<dyn Iterator<Item = Result<T>> + Send>,
+    it: impl Iterator<Item = Result<T>> + Send + 'static,
     n: u64,
     index: u64,
-) -> Box<dyn Iterator<Item = Result<T>> + Send> {
+) -> impl Iterator<Item = Result<T>> + Send + 'static {
     let mut position = 0u64;
-    Box::new(it.filter(move |item| {
+    it.filter(move |item| {
         if item.is_err() {
             return true;
         }
         let keep = position % n == index;
         position += 1;
         keep
-    }))
+    })
 }
 
 impl Node for ShardNode {
@@ -52,10 +53,10 @@ impl Node for ShardNode {
 
     fn open(&self, ctx: &Context) -> Result<Stream> {
         let (n, i) = (self.num_shards, self.index);
-        Ok(self
-            .input
-            .open(ctx)?
-            .map_parts(|x| every_nth(x, n, i), |x| every_nth(x, n, i)))
+        Ok(self.input.open(ctx)?.map_parts(
+            |x| indices(every_nth(x, n, i)),
+            |x| Box::new(every_nth(x, n, i)),
+        ))
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::dataset::indices::indices;
 use crate::dataset::stream::mix;
 use crate::dataset::{Cardinality, Context, Dataset, Indexing, Item, Items, Node, Stream};
 use crate::element::{Element, ElementSpec};
@@ -21,13 +22,13 @@ struct ShuffleNode {
 /// Buffered shuffle of any stream of results: fill a buffer, then repeatedly emit a random slot and
 /// refill it from the input. Errors pass through at once.
 fn shuffle_stream<T: Send + 'static>(
-    mut input: Box<dyn Iterator<Item = Result<T>> + Send>,
+    mut input: impl Iterator<Item = Result<T>> + Send + 'static,
     buffer_size: usize,
     mut rng: ChaCha8Rng,
-) -> Box<dyn Iterator<Item = Result<T>> + Send> {
+) -> impl Iterator<Item = Result<T>> + Send + 'static {
     let mut buffer: Vec<T> = Vec::with_capacity(buffer_size.min(1 << 16));
     let mut exhausted = false;
-    Box::new(std::iter::from_fn(move || {
+    std::iter::from_fn(move || {
         while !exhausted && buffer.len() < buffer_size {
             match input.next() {
                 Some(Ok(x)) => buffer.push(x),
@@ -40,7 +41,7 @@ fn shuffle_stream<T: Send + 'static>(
         }
         let j = rng.random_range(0..buffer.len());
         Some(Ok(buffer.swap_remove(j)))
-    }))
+    })
 }
 
 /// [`shuffle_stream`] of items under a memory budget: each buffered item holds its bytes (keeping
@@ -138,7 +139,7 @@ impl Node for ShuffleNode {
         let size = self.buffer_size;
         let budget = ctx.runtime.budget.clone();
         Ok(self.input.open(ctx)?.map_parts(
-            |indices| shuffle_stream(indices, size, ChaCha8Rng::seed_from_u64(seed)),
+            |i| indices(shuffle_stream(i, size, ChaCha8Rng::seed_from_u64(seed))),
             |items| shuffle_items(items, size, ChaCha8Rng::seed_from_u64(seed), budget),
         ))
     }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::dataset::indices::skip_indices;
 use crate::dataset::{Cardinality, Context, Dataset, Indexing, Node, Stream};
 use crate::element::ElementSpec;
 use crate::error::Result;
@@ -57,7 +58,7 @@ impl Node for SkipNode {
             // Over a random-access source skipping costs nothing per element.
             Stream::Indexed { source, indices } => Stream::Indexed {
                 source,
-                indices: skip_ok(indices, n),
+                indices: skip_indices(indices, n),
             },
             Stream::Items(e) => Stream::Items(skip_ok(e, n)),
         })

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::dataset::indices::take_indices;
 use crate::dataset::{Cardinality, Context, Dataset, Indexing, Node, Stream};
 use crate::element::ElementSpec;
 use crate::error::Result;
@@ -42,7 +43,7 @@ impl Node for TakeNode {
         Ok(self
             .input
             .open(ctx)?
-            .map_parts(|i| Box::new(i.take(n)), |e| Box::new(e.take(n))))
+            .map_parts(|i| take_indices(i, n), |e| Box::new(e.take(n))))
     }
 }
 

@@ -13,6 +13,7 @@ mod frames;
 mod frames_bad_input;
 mod frames_common;
 mod frames_polars;
+mod gather;
 mod interop_python;
 mod ipc;
 mod npy;

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use slicestream::runtime::Options;
 use slicestream::{Dataset, Element, Error, Result, Tensor};
 
 use super::{data_dir, fail, CliResult};
@@ -57,7 +58,8 @@ fn demo() -> Result<bool> {
     ])?
     .shuffle(1797, Some(42), true)?
     .batch(64, false)?
-    .map_batch(scale);
+    .map_batch(scale)
+    .with_options(Options::default().with_stage_timing(true));
 
     println!("element_spec: {}", ds.element_spec()?);
     println!("cardinality:  {}", ds.cardinality());

@@ -40,6 +40,7 @@ mod dataset;
 mod options;
 mod parse;
 mod reader;
+mod records;
 mod schema;
 mod writer;
 

@@ -82,6 +82,7 @@ impl CsvGroup {
 /// | [`with_batch_size`](Self::with_batch_size) | rows, unbatched | `batch_size` |
 /// | [`with_chunk_rows`](Self::with_chunk_rows) | 1024 | — |
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CsvOptions {
     pub(crate) delimiter: u8,
     pub(crate) quote: Option<u8>,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use csv::ByteRecord;
 
 use super::parse::{check_cell, infer, widest};
-use super::reader::{check_width, csv_reader, next_record, At, CsvReader};
+use super::records::{check_width, csv_reader, next_record, At};
 use super::CsvOptions;
 use crate::element::{ElementSpec, Structure, TensorSpec};
 use crate::error::{Error, Result};
@@ -387,10 +387,5 @@ impl CsvSchema {
         ))
         .with_file(path)
         .with_record(0))
-    }
-
-    /// A reader of `path` with this schema (its header checked).
-    pub fn reader(self: &Arc<Self>, path: impl AsRef<Path>) -> Result<CsvReader> {
-        CsvReader::new(self.clone(), path.as_ref())
     }
 }

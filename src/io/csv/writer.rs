@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use half::{bf16, f16};
 
-use super::reader::csv_error;
+use super::records::csv_error;
 use crate::element::{Element, ElementSpec, Structure};
 use crate::error::{Error, Result};
 use crate::io::sink::{protocol, Sink};

@@ -1,7 +1,7 @@
 //! The NPY header: magic, version, header length and the Python-literal dict
 //! `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`, read and written as `np.save` does.
 
-use super::literal::{Lit, Parser};
+use super::literal::{format_at, Lit, Parser};
 use crate::error::{Error, Result};
 use crate::tensor::DType;
 
@@ -87,10 +87,6 @@ impl NpyHeader {
     pub fn data_len(&self) -> usize {
         self.data_len
     }
-}
-
-pub(super) fn format_at(offset: usize, message: String) -> Error {
-    Error::format(message).with_byte_offset(offset as u64)
 }
 
 /// Where the header text starts and how long it is, from the first bytes of a file.

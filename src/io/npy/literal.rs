@@ -2,7 +2,6 @@
 //! a small parser of strings, booleans, `None`, integers, tuples, lists and dicts, with positions
 //! reported as file offsets and nesting bounded, so that no header can make it panic or recurse deeply.
 
-use super::header::format_at;
 use crate::error::{Error, Result};
 
 /// Deepest nesting of brackets accepted in a header (real headers nest at most 2 deep).
@@ -293,4 +292,9 @@ impl<'a> Parser<'a> {
         }
         Ok(Lit::Int(if negative { -value } else { value }))
     }
+}
+
+/// A format error at byte `offset` of the file.
+pub(super) fn format_at(offset: usize, message: String) -> Error {
+    Error::format(message).with_byte_offset(offset as u64)
 }
