@@ -42,7 +42,7 @@ B = 256
 SEED = 0
 STREAM_PATH = os.path.join(tempfile.gettempdir(), "peers_stream_2GiB.npy")
 STREAM_ROWS = (2 * 1024**3) // (D * 4)  # 684,784 rows -> 2.147e9 bytes of data
-# The TFRecord case (added for slicestream's benches/formats.rs): 1 GiB of tf.train.Example records
+# The TFRecord case (added for slicestream's cli/benches/formats.rs): 1 GiB of tf.train.Example records
 # {x: float_list of 784 floats, y: int64_list of 1}. `cargo bench --bench formats` writes this file
 # (with slicestream's writer) and keeps it, so that both read the same file; when it is missing,
 # --prepare-tfrecord writes one of the same layout with TensorFlow's writer.

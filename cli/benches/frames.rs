@@ -4,7 +4,7 @@
 //!
 //! `cargo bench --bench frames` (or `-- convert` / `-- export` for one group). `ROWS` sets the
 //! export's row count (200,000 by default). For the comparison with pyarrow and peak memory, see
-//! `examples/frames_export.rs`.
+//! `cli/examples/frames_export.rs`.
 
 use std::time::Duration;
 

@@ -9,6 +9,7 @@ use crate::runtime::{PipelineStats, Runtime};
 
 /// One epoch of a [`crate::Dataset`]: yields `Result<Element>` and ends after the first `Err`.
 /// Dropping it stops the pipeline.
+#[must_use = "an iterator does nothing until it is advanced"]
 pub struct DatasetIter {
     state: State,
     runtime: Arc<Runtime>,

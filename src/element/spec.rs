@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::Structure;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::tensor::{DType, Tensor};
 
 /// One component's dtype and shape; `None` marks a dimension that is not known before iteration.
@@ -50,6 +50,23 @@ impl TensorSpec {
                 .iter()
                 .zip(tensor.shape())
                 .all(|(s, &d)| s.is_none_or(|s| s == d))
+    }
+
+    /// The error of a `tensor` that does not [match](TensorSpec::matches) this spec: a dtype
+    /// mismatch, else a shape mismatch; `context` says where (shown as the message).
+    pub(crate) fn mismatch(&self, tensor: &Tensor, context: String) -> Error {
+        let kind = if tensor.dtype() != self.dtype {
+            ErrorKind::DTypeMismatch {
+                expected: self.dtype,
+                found: tensor.dtype(),
+            }
+        } else {
+            ErrorKind::ShapeMismatch {
+                expected: self.shape.clone(),
+                found: tensor.shape().to_vec(),
+            }
+        };
+        Error::new(kind).with_context(context)
     }
 
     /// The spec that both `self` and `other` fit (unknown where their dimensions differ), or `None`

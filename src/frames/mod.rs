@@ -23,7 +23,7 @@
 //! metadata records the element structure (`slicestream:structure`) so tuples and nested dicts
 //! come back as written.
 //!
-//! Both conversions cost O(number of columns), whatever the batch size (`benches/frames.rs`: about
+//! Both conversions cost O(number of columns), whatever the batch size (`cli/benches/frames.rs`: about
 //! 0.7 µs per record batch and 3.5 µs per data frame of x: f32[n, 784] + y: i64, n = 32 … 65,536):
 //! no value is touched, except that `bool` is packed to bits, polars' string views are built (one
 //! 16-byte view per value, values of at most 12 bytes inlined) and unknown dimensions get an offsets

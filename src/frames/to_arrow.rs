@@ -119,24 +119,12 @@ fn check_row(row: &Element, spec: &ElementSpec, paths: &[String]) -> Result<()> 
     }
     for ((t, s), path) in row.components().iter().zip(spec.components()).zip(paths) {
         if !s.matches(t) {
-            let kind = if t.dtype() != s.dtype {
-                ErrorKind::DTypeMismatch {
-                    expected: s.dtype,
-                    found: t.dtype(),
-                }
-            } else {
-                ErrorKind::ShapeMismatch {
-                    expected: s.shape.clone(),
-                    found: t.shape().to_vec(),
-                }
-            };
-            return Err(Error::new(kind)
-                .with_context(format!(
-                    "the row is {} {:?}, the column holds {s}",
-                    t.dtype(),
-                    t.shape()
-                ))
-                .with_component(path.clone()));
+            let context = format!(
+                "the row is {} {:?}, the column holds {s}",
+                t.dtype(),
+                t.shape()
+            );
+            return Err(s.mismatch(t, context).with_component(path.clone()));
         }
     }
     Ok(())

@@ -34,24 +34,12 @@ pub(crate) fn check_against_spec(element: &Element, spec: &ElementSpec) -> Resul
         .zip(spec.paths())
     {
         if !s.matches(t) {
-            let kind = if t.dtype() != s.dtype {
-                ErrorKind::DTypeMismatch {
-                    expected: s.dtype,
-                    found: t.dtype(),
-                }
-            } else {
-                ErrorKind::ShapeMismatch {
-                    expected: s.shape.clone(),
-                    found: t.shape().to_vec(),
-                }
-            };
-            return Err(Error::new(kind)
-                .with_context(format!(
-                    "component is {} {:?}, the spec says {s}",
-                    t.dtype(),
-                    t.shape()
-                ))
-                .with_component(path));
+            let context = format!(
+                "component is {} {:?}, the spec says {s}",
+                t.dtype(),
+                t.shape()
+            );
+            return Err(s.mismatch(t, context).with_component(path));
         }
     }
     Ok(())

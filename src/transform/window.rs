@@ -13,6 +13,7 @@ use crate::sources::tensor_slices::Elements as HeldElements;
 /// The windows of a dataset (tf.data's `window`): each window is a [`Dataset`] of up to `size`
 /// elements. Turn them back into elements with [`Windows::flat_map`], e.g. `w.batch(size, false)`.
 #[derive(Clone)]
+#[must_use = "windows are lazy: turn them into a dataset with flat_map"]
 pub struct Windows {
     origin: Dataset,
     input: Arc<dyn Node>,
