@@ -31,15 +31,6 @@ impl Item {
         }
     }
 
-    /// This item's place and budget with another element (a 1:1 transformation's output).
-    pub(crate) fn with_element(self, element: Element) -> Item {
-        Item {
-            seq: self.seq,
-            element,
-            reservation: self.reservation,
-        }
-    }
-
     /// The same item, numbered `seq` (for stages that drop or reorder items).
     pub(crate) fn renumbered(mut self, seq: u64) -> Item {
         self.seq = seq;

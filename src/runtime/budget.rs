@@ -170,16 +170,11 @@ impl Drop for Reservation {
     }
 }
 
-/// Merges reservations into one (`None` when there are none).
-pub(crate) fn merge_all(
-    reservations: impl IntoIterator<Item = Reservation>,
-) -> Option<Reservation> {
-    let mut merged: Option<Reservation> = None;
-    for r in reservations {
-        match merged.as_mut() {
-            Some(m) => m.merge(r),
-            None => merged = Some(r),
-        }
+/// Adds `r` (if any) to the reservation held in `held` (making it the held one when there is none).
+pub(crate) fn merge_into(held: &mut Option<Reservation>, r: Option<Reservation>) {
+    match (held.as_mut(), r) {
+        (Some(h), Some(r)) => h.merge(r),
+        (None, r) => *held = r,
+        (Some(_), None) => {}
     }
-    merged
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-pub(crate) use budget::{merge_all, MemoryBudget, Reservation};
+pub(crate) use budget::{merge_into, MemoryBudget, Reservation};
 pub use options::Options;
 pub use stats::{PipelineStats, StageStats};
 

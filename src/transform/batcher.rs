@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::dataset::Item;
 use crate::element::{Batch, Element, Structure};
 use crate::error::{Error, ErrorKind, Result};
-use crate::runtime::Reservation;
+use crate::runtime::{merge_into, Reservation};
 use crate::tensor::Tensor;
 
 use super::unbatch::split_rows;
@@ -99,12 +99,7 @@ impl Batcher {
                 .map_err(|e| e.with_element(index))?;
         }
         self.rows.push(element);
-        if let Some(r) = reservation {
-            match self.reservation.as_mut() {
-                Some(held) => held.merge(r),
-                None => self.reservation = Some(r),
-            }
-        }
+        merge_into(&mut self.reservation, reservation);
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
+use crate::dataset::{Cardinality, Context, Dataset, Item, Node, Stream};
 use crate::element::{Element, ElementSpec, Structure, TensorSpec};
 use crate::error::Result;
 use crate::tensor::{DType, Tensor};
@@ -33,14 +33,19 @@ impl Node for EnumerateNode {
         let input = self.input.open(ctx)?.into_items();
         let mut next = self.start;
         Ok(Stream::Items(Box::new(input.map(move |item| {
-            let item = item?;
+            let Item {
+                seq,
+                element,
+                reservation,
+            } = item?;
             let i = next;
             next += 1;
-            let element = Element::tuple_of(vec![
-                Element::single(Tensor::scalar(i)),
-                item.element.clone(),
-            ]);
-            Ok(item.with_element(element))
+            let element = Element::tuple_of(vec![Element::single(Tensor::scalar(i)), element]);
+            Ok(Item {
+                seq,
+                element,
+                reservation,
+            })
         }))))
     }
 }

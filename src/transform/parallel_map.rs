@@ -14,7 +14,7 @@ use crate::dataset::{Context, Item, Items, RandomAccess};
 use crate::element::Element;
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::stats::StageCounters;
-use crate::runtime::{MemoryBudget, Reservation};
+use crate::runtime::{merge_into, MemoryBudget, Reservation};
 
 /// The results of one chunk, in input order.
 struct Chunk {
@@ -256,12 +256,7 @@ impl ParallelMap {
                     bytes = bytes.saturating_add(n);
                     // The bytes it held upstream go on with it, into the chunk's reservation.
                     let (element, reservation) = item.into_parts();
-                    if let Some(r) = reservation {
-                        match held.as_mut() {
-                            Some(h) => h.merge(r),
-                            None => held = Some(r),
-                        }
-                    }
+                    merge_into(&mut held, reservation);
                     items.push(Ok(element));
                 }
                 Some(Err(e)) => {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::dataset::{Cardinality, Context, Dataset, Item, Items, Node, Stream};
 use crate::element::{Element, ElementSpec, Structure};
 use crate::error::{Error, Result};
-use crate::runtime::merge_all;
+use crate::runtime::merge_into;
 
 struct ZipNode {
     inputs: Vec<Arc<dyn Node>>,
@@ -76,19 +76,19 @@ impl Node for ZipNode {
         let mut seq = 0u64;
         let stream: Items = Box::new(std::iter::from_fn(move || {
             let mut parts = Vec::with_capacity(streams.len());
-            let mut reservations = Vec::new();
+            let mut reservation = None;
             for s in streams.iter_mut() {
                 match s.next()? {
                     Ok(item) => {
                         let (e, r) = item.into_parts();
                         parts.push(e);
-                        reservations.extend(r);
+                        merge_into(&mut reservation, r);
                     }
                     Err(e) => return Some(Err(e)),
                 }
             }
             let mut item = Item::new(seq, nest(&names, parts));
-            item.reservation = merge_all(reservations);
+            item.reservation = reservation;
             seq += 1;
             Some(Ok(item))
         }));
