@@ -58,9 +58,10 @@ impl ParallelGather {
             runtime,
             tx,
             rx,
-            // The consuming thread gathers too: the pool keeps one core less busy.
-            pool_tasks: threads.saturating_sub(1).max(1),
-            max_ahead: threads.max(1) + 1,
+            // The consuming thread gathers too: the pool keeps one core less busy, with one task
+            // queued so that a worker never waits for the consumer to hand it the next.
+            pool_tasks: threads.saturating_sub(1).max(1) + 1,
+            max_ahead: threads.max(1) + 2,
             in_flight: 0,
             next_seq: 0,
             next_out: 0,
@@ -171,6 +172,12 @@ impl Iterator for ParallelGather {
             }
         }
         loop {
+            // Collect what the pool finished, so that its workers get new batches before this
+            // thread takes one.
+            while let Ok((seq, batch)) = self.rx.try_recv() {
+                self.in_flight -= 1;
+                self.reorder.insert(seq, batch);
+            }
             if let Some(batch) = self.reorder.remove(&self.next_out) {
                 let seq = self.next_out;
                 self.next_out += 1;

@@ -252,13 +252,14 @@ fn consume(batch: &Element, form: OutputForm) -> Result<usize> {
 /// The leading dimension of an ndarray view of `t` (1 for a scalar), for the dtypes of the cases.
 fn view_len(t: &Tensor) -> Result<usize> {
     use slicestream::tensor::DType;
-    let shape = match t.dtype() {
-        DType::F32 => t.view::<f32>()?.shape().to_vec(),
-        DType::I64 => t.view::<i64>()?.shape().to_vec(),
-        DType::I32 => t.view::<i32>()?.shape().to_vec(),
-        _ => t.shape().to_vec(),
-    };
-    Ok(shape.first().copied().unwrap_or(1))
+    // The view is made, as `.numpy()` would make it; its length is read without copying its shape.
+    let first = |shape: &[usize]| shape.first().copied().unwrap_or(1);
+    Ok(match t.dtype() {
+        DType::F32 => first(t.view::<f32>()?.shape()),
+        DType::I64 => first(t.view::<i64>()?.shape()),
+        DType::I32 => first(t.view::<i32>()?.shape()),
+        _ => first(t.shape()),
+    })
 }
 
 /// One pass over `ds`, counting elements (rows of batches when `batched`, else elements, each
