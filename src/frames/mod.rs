@@ -58,7 +58,6 @@
 #[cfg(feature = "polars")]
 mod dataframe;
 mod dataset;
-pub(crate) mod export;
 #[cfg(feature = "polars")]
 pub mod ffi;
 mod from_arrow;
@@ -69,7 +68,6 @@ mod to_arrow;
 #[cfg(feature = "polars")]
 pub use dataframe::{from_dataframe, to_dataframe, to_dataframe_with, DataFrameConverter};
 pub use dataset::IntoRecordBatch;
-pub use export::{ExportSummary, FrameFileWriter, FrameSink, RecordBatchSink};
 pub use from_arrow::from_record_batch;
 pub use options::{Bf16Policy, FrameOptions, PolarsStrings};
 pub use schema::{

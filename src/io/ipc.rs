@@ -23,10 +23,8 @@ use arrow::ipc::writer::{FileWriter, StreamWriter};
 use crate::dataset::{Cardinality, Dataset};
 use crate::element::{Batch, ElementSpec};
 use crate::error::{Error, Result};
-use crate::frames::export::{
-    write_dataset, ExportSummary, FrameFileWriter, FrameSink, RecordBatchSink,
-};
 use crate::frames::{BatchStream, FrameOptions, RecordBatchConverter, RecordBatchNode};
+use crate::io::sink::frames::{write_dataset, ExportSummary, RecordBatchFileWriter};
 use crate::io::TempFile;
 
 /// Which of Arrow's two IPC formats.
@@ -205,26 +203,6 @@ impl IpcWriter {
     }
 }
 
-impl RecordBatchSink for IpcWriter {
-    fn converter(&self) -> &RecordBatchConverter {
-        &self.converter
-    }
-
-    fn write_record_batch(&mut self, rb: &RecordBatch) -> Result<()> {
-        let (_, writer) = self.out.as_mut().ok_or_else(|| {
-            Error::invalid_argument("the IPC writer is finished").with_file(&self.target)
-        })?;
-        match writer {
-            Writer::File(w) => w.write(rb),
-            Writer::Stream(w) => w.write(rb),
-        }
-        .map_err(|e| ipc_error(e, &self.target))?;
-        self.rows += rb.num_rows() as u64;
-        self.batches += 1;
-        Ok(())
-    }
-}
-
 /// The format of the IPC data at `path`, from its first bytes: the file format starts with `ARROW1`.
 fn detect(path: &Path) -> Result<IpcFormat> {
     let mut head = [0u8; 6];
@@ -319,13 +297,26 @@ impl Dataset {
     }
 }
 
-/// A [`Sink`](crate::io::sink::Sink) writing a dataset's rows to an Arrow IPC file or stream through
-/// an [`IpcWriter`]
-/// (`Dataset::write_to(IpcSink::new(path, options))`): see [`FrameSink`].
-pub type IpcSink = FrameSink<IpcWriter>;
-
-impl FrameFileWriter for IpcWriter {
+impl RecordBatchFileWriter for IpcWriter {
     type Options = IpcWriteOptions;
+
+    fn converter(&self) -> &RecordBatchConverter {
+        &self.converter
+    }
+
+    fn write_record_batch(&mut self, rb: &RecordBatch) -> Result<()> {
+        let (_, writer) = self.out.as_mut().ok_or_else(|| {
+            Error::invalid_argument("the IPC writer is finished").with_file(&self.target)
+        })?;
+        match writer {
+            Writer::File(w) => w.write(rb),
+            Writer::Stream(w) => w.write(rb),
+        }
+        .map_err(|e| ipc_error(e, &self.target))?;
+        self.rows += rb.num_rows() as u64;
+        self.batches += 1;
+        Ok(())
+    }
 
     fn batch_rows(options: &IpcWriteOptions) -> usize {
         options.batch_rows

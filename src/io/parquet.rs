@@ -40,12 +40,10 @@ use parquet::file::properties::WriterProperties;
 use crate::dataset::{Cardinality, Dataset};
 use crate::element::{Batch, ElementSpec};
 use crate::error::{Error, Result};
-use crate::frames::export::{
-    write_dataset, ExportSummary, FrameFileWriter, FrameSink, RecordBatchSink,
-};
 use crate::frames::{
     check_same_columns, BatchStream, FrameOptions, RecordBatchConverter, RecordBatchNode,
 };
+use crate::io::sink::frames::{write_dataset, ExportSummary, RecordBatchFileWriter};
 use crate::io::TempFile;
 
 /// The compression of a Parquet file's pages.
@@ -255,23 +253,6 @@ impl ParquetWriter {
     }
 }
 
-impl RecordBatchSink for ParquetWriter {
-    fn converter(&self) -> &RecordBatchConverter {
-        &self.converter
-    }
-
-    fn write_record_batch(&mut self, rb: &RecordBatch) -> Result<()> {
-        let (_, (writer, _)) = self.out.as_mut().ok_or_else(|| {
-            Error::invalid_argument("the Parquet writer is finished").with_file(&self.target)
-        })?;
-        writer
-            .write(rb)
-            .map_err(|e| parquet_error(e, &self.target))?;
-        self.rows += rb.num_rows() as u64;
-        Ok(())
-    }
-}
-
 fn parquet_error(e: parquet::errors::ParquetError, file: &Path) -> Error {
     match e {
         parquet::errors::ParquetError::External(inner) => {
@@ -469,13 +450,23 @@ impl Dataset {
     }
 }
 
-/// A [`Sink`](crate::io::sink::Sink) writing a dataset's rows to a Parquet file through
-/// a [`ParquetWriter`]
-/// (`Dataset::write_to(ParquetSink::new(path, options))`): see [`FrameSink`].
-pub type ParquetSink = FrameSink<ParquetWriter>;
-
-impl FrameFileWriter for ParquetWriter {
+impl RecordBatchFileWriter for ParquetWriter {
     type Options = ParquetWriteOptions;
+
+    fn converter(&self) -> &RecordBatchConverter {
+        &self.converter
+    }
+
+    fn write_record_batch(&mut self, rb: &RecordBatch) -> Result<()> {
+        let (_, (writer, _)) = self.out.as_mut().ok_or_else(|| {
+            Error::invalid_argument("the Parquet writer is finished").with_file(&self.target)
+        })?;
+        writer
+            .write(rb)
+            .map_err(|e| parquet_error(e, &self.target))?;
+        self.rows += rb.num_rows() as u64;
+        Ok(())
+    }
 
     fn batch_rows(options: &ParquetWriteOptions) -> usize {
         options.batch_rows

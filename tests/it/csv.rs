@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use slicestream::io::csv::{CsvGroup, CsvOptions, CsvSchema, CsvSink};
+use slicestream::io::csv::{CsvGroup, CsvOptions, CsvSchema};
+use slicestream::io::sink::CsvSink;
 use slicestream::io::sink::Sink;
 use slicestream::{DType, Dataset, Element, Error, ErrorKind, Structure, Tensor};
 

@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use slicestream::io::csv::{CsvOptions, CsvSink};
+use slicestream::io::csv::CsvOptions;
 use slicestream::io::files::{
     open_csv, open_npy, open_npz, open_tfrecord, open_tfrecord_examples, Files, FilesOptions,
 };
+use slicestream::io::sink::CsvSink;
 use slicestream::io::sink::{NpySink, TfRecordSink};
 use slicestream::io::tfrecord::{Compression, FeatureDescription, FeatureSpec};
 use slicestream::{DType, Dataset, ErrorKind, Tensor};

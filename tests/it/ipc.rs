@@ -166,7 +166,7 @@ fn missing_and_bad_files_are_typed_errors() {
 
 #[test]
 fn the_sink_takes_rows_or_batches() {
-    use slicestream::io::ipc::IpcSink;
+    use slicestream::io::sink::IpcSink;
     let dir = tempfile::tempdir().unwrap();
     let ds = tensor_dataset(130);
     let expected = collect(&ds);

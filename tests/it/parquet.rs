@@ -314,7 +314,7 @@ fn pyarrow_written_digits_and_ours_agree() {
 
 #[test]
 fn the_sink_takes_rows_or_batches_and_leaves_nothing_when_the_dataset_fails() {
-    use slicestream::io::parquet::ParquetSink;
+    use slicestream::io::sink::ParquetSink;
     let dir = tempfile::tempdir().unwrap();
     let ds = tensor_dataset(250);
     let expected = collect(&ds);

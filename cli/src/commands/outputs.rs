@@ -4,11 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use slicestream::io::csv::CsvSink;
-use slicestream::io::ipc::{IpcSink, IpcWriteOptions};
+use slicestream::io::ipc::IpcWriteOptions;
 use slicestream::io::npy::NpyWriter;
-use slicestream::io::parquet::{ParquetSink, ParquetWriteOptions};
-use slicestream::io::sink::Sink;
+use slicestream::io::parquet::ParquetWriteOptions;
+use slicestream::io::sink::{CsvSink, IpcSink, ParquetSink, Sink};
 use slicestream::io::tfrecord::{example_from_element, Compression, TfRecordWriter};
 use slicestream::{DType, Element, ElementSpec, Error, Structure};
 
@@ -176,7 +175,7 @@ impl<S: Sink> Output for SinkOutput<S> {
         self.0.write_row(element)
     }
 
-    fn finish(mut self: Box<Self>) -> slicestream::Result<()> {
+    fn finish(self: Box<Self>) -> slicestream::Result<()> {
         self.0.finish().map(|_| ())
     }
 }

@@ -1,5 +1,5 @@
 //! CSV files: a streaming source like tf.data's `make_csv_dataset` ([`crate::Dataset::from_csv`]),
-//! and a streaming sink ([`CsvSink`]).
+//! and a streaming sink ([`CsvSink`](crate::io::sink::CsvSink)).
 //!
 //! # Reading
 //!
@@ -33,8 +33,9 @@
 //!
 //! # Writing
 //!
-//! [`CsvSink`] writes rows as they stream, a column per value (`image_0_0` … for tensors), to a
-//! temporary file renamed when complete (see [`crate::io::sink`]).
+//! [`CsvSink`](crate::io::sink::CsvSink) writes rows as they stream, a column per value
+//! (`image_0_0` … for tensors), to a temporary file renamed when complete (see [`crate::io::sink`],
+//! where every sink is).
 
 mod dataset;
 mod options;
@@ -42,9 +43,8 @@ mod parse;
 mod reader;
 mod records;
 mod schema;
-mod writer;
 
 pub use options::{CsvGroup, CsvOptions};
 pub use reader::CsvReader;
+pub(crate) use records::csv_error;
 pub use schema::CsvSchema;
-pub use writer::CsvSink;

@@ -4,8 +4,14 @@
 //! | sink | writes | per row | a batch |
 //! |---|---|---|---|
 //! | [`NpySink`] | one `.npy` file per component, byte-identical to `np.save` of the stacked rows | one row | one copy of each component's buffer |
-//! | [`CsvSink`](crate::io::csv::CsvSink) | one CSV file, a column per value (`path_i_j`) | one line | a line per row |
+//! | [`CsvSink`] | one CSV file, a column per value (`path_i_j`) | one line | a line per row |
 //! | [`TfRecordSink`] | one TFRecord file of `tf.train.Example`s, optionally GZIP / ZLIB | one record | a record per row |
+//! | [`ParquetSink`] | one Parquet file, a column per component (fixed-shape tensor or list columns) | buffered into record batches | one record batch, no copy |
+//! | [`IpcSink`] | one Arrow IPC file, the same columns | buffered into record batches | one record batch, no copy |
+//!
+//! Every sink of the library is here, behind the one [`Sink`] trait. The Parquet and IPC sinks
+//! drive a file writer of record batches ([`RecordBatchFileWriter`]: `ParquetWriter`, `IpcWriter`),
+//! which can also be used alone to write batches as they are.
 //!
 //! Every sink writes to a temporary file beside its target (`.NAME.PID-N.tmp`) and renames it in
 //! [`Sink::finish`]. A sink dropped before `finish` — the dataset failed, a write failed, the caller
@@ -27,10 +33,22 @@
 //! # Ok::<(), slicestream::Error>(())
 //! ```
 
+#[cfg(feature = "csv")]
+mod csv;
+#[cfg(any(feature = "parquet", feature = "ipc"))]
+pub(crate) mod frames;
 mod npy;
 #[cfg(feature = "tfrecord")]
 mod tfrecord;
 
+#[cfg(feature = "csv")]
+pub use csv::CsvSink;
+#[cfg(feature = "ipc")]
+pub use frames::IpcSink;
+#[cfg(feature = "parquet")]
+pub use frames::ParquetSink;
+#[cfg(any(feature = "parquet", feature = "ipc"))]
+pub use frames::{ExportSummary, FrameSink, RecordBatchFileWriter};
 pub use npy::NpySink;
 #[cfg(feature = "tfrecord")]
 pub use tfrecord::TfRecordSink;
@@ -72,11 +90,22 @@ pub trait Sink {
     fn rows_written(&self) -> u64;
 
     /// Completes the output: flushes, syncs and renames the temporary file(s) to the final name(s);
-    /// returns the number of rows. A sink takes no rows after this (or after a failed `finish`).
-    fn finish(&mut self) -> Result<u64>;
+    /// returns the number of rows. The sink is consumed, so a row written after `finish`, or a
+    /// second `finish`, does not compile:
+    ///
+    /// ```compile_fail
+    /// use slicestream::io::sink::{NpySink, Sink};
+    /// let mut sink = NpySink::in_dir(".");
+    /// sink.finish()?;
+    /// sink.finish()?; // error[E0382]: use of moved value: `sink`
+    /// # Ok::<(), slicestream::Error>(())
+    /// ```
+    fn finish(self) -> Result<u64>
+    where
+        Self: Sized;
 }
 
-impl<S: Sink + ?Sized> Sink for Box<S> {
+impl<S: Sink> Sink for Box<S> {
     fn begin(&mut self, row_spec: &ElementSpec) -> Result<()> {
         (**self).begin(row_spec)
     }
@@ -89,8 +118,8 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
     fn rows_written(&self) -> u64 {
         (**self).rows_written()
     }
-    fn finish(&mut self) -> Result<u64> {
-        (**self).finish()
+    fn finish(self) -> Result<u64> {
+        (*self).finish()
     }
 }
 

@@ -63,7 +63,6 @@ pub struct NpySink {
     slots: Vec<Slot>,
     structure: Option<Structure>,
     rows: u64,
-    finished: bool,
 }
 
 impl std::fmt::Debug for NpySink {
@@ -103,7 +102,6 @@ impl NpySink {
             slots: Vec::new(),
             structure: None,
             rows: 0,
-            finished: false,
         }
     }
 
@@ -113,9 +111,6 @@ impl NpySink {
     }
 
     fn check_open(&self, element: &Element) -> Result<()> {
-        if self.finished {
-            return Err(protocol("the NPY sink is finished"));
-        }
         match &self.structure {
             None => Err(protocol("begin was not called")),
             Some(s) if s != element.structure() => Err(Error::incompatible(format!(
@@ -194,11 +189,10 @@ impl Sink for NpySink {
         self.rows
     }
 
-    fn finish(&mut self) -> Result<u64> {
-        if self.finished || self.structure.is_none() {
-            return Err(protocol("finish without begin, or twice"));
+    fn finish(mut self) -> Result<u64> {
+        if self.structure.is_none() {
+            return Err(protocol("finish without begin"));
         }
-        self.finished = true;
         if let Some(s) = self.slots.iter().find(|s| s.writer.is_none()) {
             return Err(Error::invalid_argument(format!(
                 "no rows were written, and the spec leaves the row shape {:?} unknown",

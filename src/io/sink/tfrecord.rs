@@ -24,7 +24,6 @@ pub struct TfRecordSink {
     structure: Option<Structure>,
     buffer: Vec<u8>,
     rows: u64,
-    finished: bool,
 }
 
 impl TfRecordSink {
@@ -37,7 +36,6 @@ impl TfRecordSink {
             structure: None,
             buffer: Vec::new(),
             rows: 0,
-            finished: false,
         }
     }
 
@@ -58,10 +56,8 @@ impl Sink for TfRecordSink {
     }
 
     fn write_row(&mut self, row: &Element) -> Result<()> {
-        let (Some(writer), Some(structure), false) =
-            (&mut self.writer, &self.structure, self.finished)
-        else {
-            return Err(protocol("write before begin or after finish"));
+        let (Some(writer), Some(structure)) = (&mut self.writer, &self.structure) else {
+            return Err(protocol("write before begin"));
         };
         if structure != row.structure() {
             return Err(Error::incompatible(format!(
@@ -83,11 +79,7 @@ impl Sink for TfRecordSink {
         self.rows
     }
 
-    fn finish(&mut self) -> Result<u64> {
-        if self.finished {
-            return Err(protocol("finish was called twice"));
-        }
-        self.finished = true;
+    fn finish(mut self) -> Result<u64> {
         let writer = self
             .writer
             .take()

@@ -1,17 +1,16 @@
-//! What the Parquet and IPC writers share: the summary they return, the loop that feeds a
-//! dataset's rows to them in record batches, and [`FrameSink`], the [`Sink`] over either.
+//! [`FrameSink`]: the [`Sink`] of the Parquet and IPC files ([`ParquetSink`], [`IpcSink`]), over
+//! the file writers of record batches they share a trait for ([`RecordBatchFileWriter`]), with the
+//! summary those return and the loop that feeds a dataset's rows to them in record batches.
 
 use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
 
-use super::RecordBatchConverter;
-#[cfg(any(feature = "parquet", feature = "ipc"))]
+use super::Sink;
 use crate::dataset::Dataset;
 use crate::element::{Batch, Element, ElementSpec};
 use crate::error::{Error, Result};
-use crate::io::sink::Sink;
-#[cfg(any(feature = "parquet", feature = "ipc"))]
+use crate::frames::RecordBatchConverter;
 use crate::transform::batcher::{Batcher, Fit};
 
 /// What a finished export wrote.
@@ -28,12 +27,29 @@ pub struct ExportSummary {
     pub bytes: u64,
 }
 
-/// A writer of record batches of one schema (the Parquet and IPC writers).
-pub trait RecordBatchSink {
-    /// The converter of the sink's row spec.
+/// A file writer of record batches of one schema, which a [`FrameSink`] drives:
+/// [`ParquetWriter`](crate::io::parquet::ParquetWriter) and
+/// [`IpcWriter`](crate::io::ipc::IpcWriter).
+pub trait RecordBatchFileWriter: Sized {
+    /// The writer's options.
+    type Options: Clone;
+    /// Rows per record batch (or row group) that `options` asks for.
+    fn batch_rows(options: &Self::Options) -> usize;
+    /// Starts writing rows of `row_spec` to `path` (under a temporary name until `finish`).
+    fn create(path: &Path, row_spec: &ElementSpec, options: Self::Options) -> Result<Self>;
+    /// The converter of the writer's row spec.
     fn converter(&self) -> &RecordBatchConverter;
     /// Writes one record batch of the converter's schema.
     fn write_record_batch(&mut self, rb: &RecordBatch) -> Result<()>;
+    /// Writes one batch (rows along its first dimension), converted without a copy.
+    fn write_batch(&mut self, batch: &Batch) -> Result<()> {
+        let rb = self.converter().convert(batch)?;
+        self.write_record_batch(&rb)
+    }
+    /// Rows written so far.
+    fn rows_written(&self) -> u64;
+    /// Completes the file under its final name.
+    fn finish(self) -> Result<ExportSummary>;
 }
 
 /// Writes every element of `dataset` (one row each) through `sink`, `batch_rows` rows at a time.
@@ -41,11 +57,10 @@ pub trait RecordBatchSink {
 /// When every row has the same shape the dataset is batched first (for random-access sources a
 /// batch is a slice: no copy) and each batch converted without a copy; when rows have unknown
 /// dimensions, `batch_rows` rows are gathered and their values copied once into list columns.
-#[cfg(any(feature = "parquet", feature = "ipc"))]
 pub(crate) fn feed(
     dataset: &Dataset,
     batch_rows: usize,
-    sink: &mut impl RecordBatchSink,
+    sink: &mut impl RecordBatchFileWriter,
 ) -> Result<()> {
     let batch_rows = batch_rows.max(1);
     let fixed = sink
@@ -80,8 +95,7 @@ pub(crate) fn feed(
 
 /// Writes every element of `dataset` (one row each) to `path` with a new `W`, `batch_rows` rows
 /// at a time (see [`feed`]): `Dataset::write_parquet` and `Dataset::write_ipc`.
-#[cfg(any(feature = "parquet", feature = "ipc"))]
-pub(crate) fn write_dataset<W: FrameFileWriter>(
+pub(crate) fn write_dataset<W: RecordBatchFileWriter>(
     dataset: &Dataset,
     path: &Path,
     options: W::Options,
@@ -117,7 +131,7 @@ impl RowBuffer {
     pub(crate) fn push(
         &mut self,
         row: &crate::element::Element,
-        sink: &mut impl RecordBatchSink,
+        sink: &mut impl RecordBatchFileWriter,
     ) -> Result<()> {
         self.rows.push(row.clone());
         if self.rows.len() >= self.capacity {
@@ -127,7 +141,7 @@ impl RowBuffer {
     }
 
     /// Writes the buffered rows (their values copied once into the record batch's columns).
-    pub(crate) fn flush(&mut self, sink: &mut impl RecordBatchSink) -> Result<()> {
+    pub(crate) fn flush(&mut self, sink: &mut impl RecordBatchFileWriter) -> Result<()> {
         if !self.rows.is_empty() {
             let rb = sink.converter().convert_rows(&self.rows)?;
             self.rows.clear();
@@ -137,35 +151,31 @@ impl RowBuffer {
     }
 }
 
-/// A file writer of record batches that a [`FrameSink`] drives: the Parquet and IPC writers.
-pub trait FrameFileWriter: RecordBatchSink + Sized {
-    /// The writer's options.
-    type Options: Clone;
-    /// Rows per record batch (or row group) that `options` asks for.
-    fn batch_rows(options: &Self::Options) -> usize;
-    /// Starts writing rows of `row_spec` to `path` (under a temporary name until `finish`).
-    fn create(path: &Path, row_spec: &ElementSpec, options: Self::Options) -> Result<Self>;
-    /// Writes one batch (rows along its first dimension) without a copy.
-    fn write_batch(&mut self, batch: &Batch) -> Result<()>;
-    /// Rows written so far.
-    fn rows_written(&self) -> u64;
-    /// Completes the file under its final name.
-    fn finish(self) -> Result<ExportSummary>;
-}
+/// A [`Sink`] writing a dataset's rows to a Parquet file through a
+/// [`ParquetWriter`](crate::io::parquet::ParquetWriter)
+/// (`Dataset::write_to(ParquetSink::new(path, options))`): see [`FrameSink`].
+#[cfg(feature = "parquet")]
+pub type ParquetSink = FrameSink<crate::io::parquet::ParquetWriter>;
 
-/// A [`Sink`] writing a dataset's rows through a Parquet or IPC writer (see
-/// [`crate::io::parquet::ParquetSink`] and [`crate::io::ipc::IpcSink`]): whole batches are written
+/// A [`Sink`] writing a dataset's rows to an Arrow IPC file through an
+/// [`IpcWriter`](crate::io::ipc::IpcWriter)
+/// (`Dataset::write_to(IpcSink::new(path, options))`): see [`FrameSink`].
+#[cfg(feature = "ipc")]
+pub type IpcSink = FrameSink<crate::io::ipc::IpcWriter>;
+
+/// A [`Sink`] writing a dataset's rows through a Parquet or IPC writer ([`ParquetSink`],
+/// [`IpcSink`]): whole batches are written
 /// without a copy (`write_batches_to`), single rows are buffered `batch_rows` at a time and copied
 /// once into the columns (list columns for dimensions the spec leaves unknown).
 #[derive(Debug)]
-pub struct FrameSink<W: FrameFileWriter> {
+pub struct FrameSink<W: RecordBatchFileWriter> {
     path: PathBuf,
     options: W::Options,
     writer: Option<W>,
     pending: RowBuffer,
 }
 
-impl<W: FrameFileWriter> FrameSink<W> {
+impl<W: RecordBatchFileWriter> FrameSink<W> {
     /// A sink that writes to `path` with `options` (the file appears under `path` at `finish`).
     pub fn new(path: impl AsRef<Path>, options: W::Options) -> Self {
         let pending = RowBuffer::new(W::batch_rows(&options));
@@ -180,14 +190,13 @@ impl<W: FrameFileWriter> FrameSink<W> {
     /// The writer and the pending rows, borrowed apart.
     fn parts(&mut self) -> Result<(&mut W, &mut RowBuffer)> {
         let writer = self.writer.as_mut().ok_or_else(|| {
-            Error::invalid_argument("sink used out of order: begin first, and not after finish")
-                .with_file(&self.path)
+            Error::invalid_argument("sink used out of order: begin first").with_file(&self.path)
         })?;
         Ok((writer, &mut self.pending))
     }
 }
 
-impl<W: FrameFileWriter> Sink for FrameSink<W> {
+impl<W: RecordBatchFileWriter> Sink for FrameSink<W> {
     fn begin(&mut self, row_spec: &ElementSpec) -> Result<()> {
         if self.writer.is_some() {
             return Err(Error::invalid_argument(
@@ -213,11 +222,12 @@ impl<W: FrameFileWriter> Sink for FrameSink<W> {
         self.writer.as_ref().map_or(0, W::rows_written) + self.pending.len() as u64
     }
 
-    fn finish(&mut self) -> Result<u64> {
+    fn finish(mut self) -> Result<u64> {
         let (writer, pending) = self.parts()?;
         pending.flush(writer)?;
         let writer = self.writer.take().ok_or_else(|| {
-            Error::invalid_argument("sink used out of order: finish twice").with_file(&self.path)
+            Error::invalid_argument("sink used out of order: finish without begin")
+                .with_file(&self.path)
         })?;
         Ok(writer.finish()?.rows)
     }

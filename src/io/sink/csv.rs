@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use half::{bf16, f16};
 
-use super::records::csv_error;
+use super::{protocol, Sink};
 use crate::element::{Element, ElementSpec, Structure};
 use crate::error::{Error, Result};
-use crate::io::sink::{protocol, Sink};
+use crate::io::csv::csv_error;
 use crate::io::TempFile;
 use crate::tensor::{DType, Tensor, TensorElement};
 
@@ -45,7 +45,7 @@ fn column_names(path: &str, shape: &[usize]) -> Vec<String> {
 /// Columns: a header line (unless [`CsvSink::with_header`]`(false)`), then one field per value.
 /// A scalar component is one column named by its path (`label`, `0`, `features/x`); a tensor of
 /// shape `[8, 8]` is 64 columns `image_0_0`, `image_0_1`, …, `image_7_7` (row-major). Reading the
-/// file back with [`CsvGroup`](super::CsvGroup)`::new("image", names).with_shape([8, 8])` gives the
+/// file back with [`CsvGroup`](crate::io::csv::CsvGroup)`::new("image", names).with_shape([8, 8])` gives the
 /// tensor again.
 ///
 /// Values: integers in decimal, floats in the shortest form that reads back to the same value
@@ -65,7 +65,6 @@ pub struct CsvSink {
     header_done: bool,
     scratch: String,
     rows: u64,
-    finished: bool,
 }
 
 impl std::fmt::Debug for CsvSink {
@@ -90,7 +89,6 @@ impl CsvSink {
             header_done: false,
             scratch: String::new(),
             rows: 0,
-            finished: false,
         }
     }
 
@@ -112,9 +110,9 @@ impl CsvSink {
     }
 
     fn writer(&mut self) -> Result<&mut csv::Writer<BufWriter<File>>> {
-        match (&mut self.out, self.finished) {
-            (Some((_, w)), false) => Ok(w),
-            _ => Err(protocol("write before begin or after finish")),
+        match &mut self.out {
+            Some((_, w)) => Ok(w),
+            None => Err(protocol("write before begin")),
         }
     }
 
@@ -273,20 +271,20 @@ impl Sink for CsvSink {
         self.rows
     }
 
-    fn finish(&mut self) -> Result<u64> {
-        if self.finished || self.out.is_none() {
-            return Err(protocol("finish without begin, or twice"));
+    fn finish(mut self) -> Result<u64> {
+        if self.out.is_none() {
+            return Err(protocol("finish without begin"));
         }
         if !self.header_done {
-            self.finished = true;
-            self.out = None;
             return Err(Error::invalid_argument(
                 "no rows were written, and the spec leaves a component's shape (so the CSV columns) unknown",
             )
             .with_file(&self.path));
         }
-        self.finished = true;
-        let (temp, writer) = self.out.take().ok_or_else(|| protocol("finish twice"))?;
+        let (temp, writer) = self
+            .out
+            .take()
+            .ok_or_else(|| protocol("finish without begin"))?;
         let io = |e: std::io::Error| Error::io(e, temp.target());
         let buffered = writer.into_inner().map_err(|e| io(e.into_error()))?;
         let file = buffered.into_inner().map_err(|e| io(e.into_error()))?;
