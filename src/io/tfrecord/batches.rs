@@ -17,7 +17,7 @@ use std::sync::Arc;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use memmap2::Mmap;
 
-use super::reader::{check_crc, check_length, format_hint, place, truncated};
+use super::framing::{check_data_crc, read_header, At, FOOTER_BYTES, HEADER_BYTES};
 use super::{Compression, FeatureDescription, TfRecordReader};
 use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
 use crate::element::{Element, ElementSpec};
@@ -103,32 +103,22 @@ impl Framer {
         if *pos == map.len() {
             return Ok(None);
         }
-        let (i, o) = (*index, *pos as u64);
-        let at = || place(i, o, Compression::None);
-        let rest = &map[*pos..];
-        if rest.len() < 12 {
-            return Err(truncated(
-                &at(),
-                format!("the file ends {} bytes into its 12-byte header", rest.len()),
-            ));
-        }
-        let mut len = [0u8; 8];
-        len.copy_from_slice(&rest[..8]);
-        let len = u64::from_le_bytes(len);
-        let hint = if i == 0 {
-            format_hint(&rest[..12], Compression::None)
-        } else {
-            ""
+        let at = At {
+            index: *index,
+            offset: *pos as u64,
+            compression: Compression::None,
         };
-        check_crc(at, "length", &rest[..8], &rest[8..12], || hint.to_string())?;
-        check_length(at, len, rest.len() as u64 - 12)?;
+        let rest = &map[*pos..];
+        let remaining = rest.len().saturating_sub(HEADER_BYTES) as u64;
+        let len = read_header(&rest[..rest.len().min(HEADER_BYTES)], at, Some(remaining))?;
+        // `read_header` checked that the data and its CRC lie within the map, so these fit.
         let loc = Loc {
-            start: *pos + 12,
+            start: *pos + HEADER_BYTES,
             len: len as usize,
             index: *index,
             offset: *pos as u64,
         };
-        *pos += 16 + len as usize;
+        *pos += HEADER_BYTES + len as usize + FOOTER_BYTES;
         *index += 1;
         Ok(Some(loc))
     }
@@ -256,14 +246,13 @@ fn parse_parts(features: &FeatureDescription, parts: &[Part], rows: usize) -> Ve
             let bytes = (*p.bytes).as_ref();
             let data = &bytes[l.start..l.start + l.len];
             if !p.crc_checked {
-                let stored = &bytes[l.start + l.len..l.start + l.len + 4];
-                check_crc(
-                    || place(l.index, l.offset, p.compression),
-                    "data",
-                    data,
-                    stored,
-                    || format!("; its data starts at byte offset {}", l.offset + 12),
-                )?;
+                let footer = &bytes[l.start + l.len..l.start + l.len + FOOTER_BYTES];
+                let at = At {
+                    index: l.index,
+                    offset: l.offset,
+                    compression: p.compression,
+                };
+                check_data_crc(data, footer, at)?;
             }
             Ok(data)
         })

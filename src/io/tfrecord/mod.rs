@@ -11,7 +11,7 @@
 //!   [`crate::Dataset::from_tfrecord_example_batches`] reads and parses whole batches in parallel.
 //!
 //! The framing of each record: `u64 length (LE) | u32 masked_crc32c(length bytes) | data |
-//! u32 masked_crc32c(data)`.
+//! u32 masked_crc32c(data)`, decoded and checked in one place (`framing.rs`) for both readers.
 //!
 //! ```
 //! use slicestream::io::tfrecord::{Compression, TfRecordReader, TfRecordWriter};
@@ -35,6 +35,7 @@ mod batches;
 mod dataset;
 mod example;
 mod fast;
+mod framing;
 mod parse;
 mod reader;
 mod wire;
@@ -46,6 +47,8 @@ use std::str::FromStr;
 pub use example::{
     example_from_element, BytesList, Example, Feature, FeatureKind, Features, FloatList, Int64List,
 };
+pub use framing::masked_crc32c;
+pub(crate) use framing::record_header;
 pub use parse::{FeatureDescription, FeatureSpec};
 pub use reader::{Record, TfRecordReader};
 pub use writer::TfRecordWriter;
@@ -99,20 +102,4 @@ impl FromStr for Compression {
             ))),
         }
     }
-}
-
-/// TFRecord's checksum: CRC-32C (Castagnoli) of `data`, masked as
-/// `((crc >> 15) | (crc << 17)) + 0xa282ead8`.
-pub fn masked_crc32c(data: &[u8]) -> u32 {
-    let crc = crc32c::crc32c(data);
-    crc.rotate_right(15).wrapping_add(0xa282_ead8)
-}
-
-/// The 12-byte header of a record of `len` data bytes: length and its masked CRC.
-pub(crate) fn record_header(len: u64) -> [u8; 12] {
-    let mut header = [0u8; 12];
-    header[..8].copy_from_slice(&len.to_le_bytes());
-    let crc = masked_crc32c(&header[..8]);
-    header[8..].copy_from_slice(&crc.to_le_bytes());
-    header
 }

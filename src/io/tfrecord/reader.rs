@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use flate2::bufread::{MultiGzDecoder, ZlibDecoder};
 
-use super::{masked_crc32c, Compression};
+use super::framing::{check_data_crc, read_header, At, FOOTER_BYTES, HEADER_BYTES};
+use super::Compression;
 use crate::error::{Error, Result};
 
 /// How much a record's buffer starts with when the stream's size is unknown (compressed files): a
@@ -147,28 +148,15 @@ impl TfRecordReader {
     }
 
     fn read_one(&mut self) -> Result<Option<Record>> {
-        let mut header = [0u8; 12];
+        let mut header = [0u8; HEADER_BYTES];
         let got = self.fill(&mut header)?;
         if got == 0 {
             return Ok(None);
         }
-        if got < header.len() {
-            return Err(
-                self.truncated(format!("the file ends {got} bytes into its 12-byte header"))
-            );
-        }
-        let mut len_bytes = [0u8; 8];
-        len_bytes.copy_from_slice(&header[..8]);
-        let len = u64::from_le_bytes(len_bytes);
-        let hint = if self.index == 0 {
-            format_hint(&header, self.compression)
-        } else {
-            ""
-        };
-        self.check_crc("length", &header[..8], &header[8..12], hint)?;
-        if let Some(size) = self.size {
-            check_length(|| self.place(), len, size.saturating_sub(self.offset + 12))?;
-        }
+        let remaining = self
+            .size
+            .map(|size| size.saturating_sub(self.offset + HEADER_BYTES as u64));
+        let len = read_header(&header[..got], self.at(), remaining)?;
         let capacity = usize::try_from(len).map_err(|_| {
             self.truncated(format!(
                 "its length field claims {len} bytes, more than can be addressed"
@@ -187,15 +175,14 @@ impl TfRecordReader {
                 data.len()
             )));
         }
-        let mut footer = [0u8; 4];
+        let mut footer = [0u8; FOOTER_BYTES];
         let got = self.fill(&mut footer)?;
         if got < footer.len() {
             return Err(self.truncated(format!(
                 "the file ends {got} bytes into the CRC after its {len} data bytes"
             )));
         }
-        let hint = format!("; its data starts at byte offset {}", self.offset + 12);
-        self.check_crc("data", &data, &footer, &hint)?;
+        check_data_crc(&data, &footer, self.at())?;
         let record = Record {
             index: self.index,
             offset: self.offset,
@@ -220,17 +207,17 @@ impl TfRecordReader {
         Ok(got)
     }
 
-    /// Where a record is, for messages: "record 10 at byte offset 1630".
-    fn place(&self) -> String {
-        place(self.index, self.offset, self.compression)
+    /// Where the next record is.
+    fn at(&self) -> At {
+        At {
+            index: self.index,
+            offset: self.offset,
+            compression: self.compression,
+        }
     }
 
     fn truncated(&self, why: String) -> Error {
-        truncated(&self.place(), why)
-    }
-
-    fn check_crc(&self, what: &str, bytes: &[u8], stored: &[u8], detail: &str) -> Result<()> {
-        check_crc(|| self.place(), what, bytes, stored, || detail.to_string())
+        self.at().truncated(why)
     }
 
     /// A read error: a decompression failure is a format error, anything else an I/O error.
@@ -258,69 +245,9 @@ impl TfRecordReader {
         Error::format(format!(
             "cannot decompress the {} stream at {}: {e}{hint}",
             self.compression,
-            self.place()
+            self.at().describe()
         ))
         .with_source(e)
-    }
-}
-
-/// Where a record is, for messages: "record 10 at byte offset 1630" (of the decompressed stream).
-pub(crate) fn place(index: u64, offset: u64, compression: Compression) -> String {
-    let stream = match compression {
-        Compression::None => "",
-        _ => " of the decompressed stream",
-    };
-    format!("record {index} at byte offset {offset}{stream}")
-}
-
-pub(crate) fn truncated(place: &str, why: String) -> Error {
-    Error::format(format!("truncated {place}: {why}"))
-}
-
-/// Checks a stored masked CRC-32C against `bytes` (`place` and `detail` make the message, only on
-/// a mismatch).
-pub(crate) fn check_crc(
-    place: impl FnOnce() -> String,
-    what: &str,
-    bytes: &[u8],
-    stored: &[u8],
-    detail: impl FnOnce() -> String,
-) -> Result<()> {
-    let mut s = [0u8; 4];
-    s.copy_from_slice(stored);
-    let stored = u32::from_le_bytes(s);
-    let computed = masked_crc32c(bytes);
-    if stored == computed {
-        return Ok(());
-    }
-    Err(Error::format(format!(
-        "corrupted {}: the {what} CRC-32C does not match (stored {stored:#010x}, computed {computed:#010x}){}",
-        place(),
-        detail()
-    )))
-}
-
-/// Checks a length field against the bytes that follow its header (known for plain files).
-pub(crate) fn check_length(place: impl FnOnce() -> String, len: u64, remaining: u64) -> Result<()> {
-    if len.saturating_add(4) > remaining {
-        return Err(Error::format(format!(
-            "truncated or corrupt {}: its length field claims {len} data bytes (plus a 4-byte CRC), but only {remaining} bytes follow its header",
-            place()
-        )));
-    }
-    Ok(())
-}
-
-/// A hint for a first record whose length CRC fails: is this a TFRecord file, and compressed?
-pub(crate) fn format_hint(header: &[u8], compression: Compression) -> &'static str {
-    match (compression, header) {
-        (Compression::None, [0x1f, 0x8b, ..]) => {
-            " (the file starts with the GZIP magic bytes: read it with Compression::Gzip)"
-        }
-        (Compression::None, [0x78, b, ..]) if (0x7800u16 | *b as u16).is_multiple_of(31) => {
-            " (the file starts like a ZLIB stream: read it with Compression::Zlib)"
-        }
-        _ => " (is this even a TFRecord file?)",
     }
 }
 
