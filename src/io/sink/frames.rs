@@ -41,11 +41,9 @@ pub trait RecordBatchFileWriter: Sized {
     fn converter(&self) -> &RecordBatchConverter;
     /// Writes one record batch of the converter's schema.
     fn write_record_batch(&mut self, rb: &RecordBatch) -> Result<()>;
-    /// Writes one batch (rows along its first dimension), converted without a copy.
-    fn write_batch(&mut self, batch: &Batch) -> Result<()> {
-        let rb = self.converter().convert(batch)?;
-        self.write_record_batch(&rb)
-    }
+    /// Writes one batch (rows along its first dimension), converted without a copy; errors name
+    /// the file.
+    fn write_batch(&mut self, batch: &Batch) -> Result<()>;
     /// Rows written so far.
     fn rows_written(&self) -> u64;
     /// Completes the file under its final name.
