@@ -1,0 +1,126 @@
+//! Python callables as the pipeline's functions. Each call attaches to the interpreter only for
+//! the call itself (the pipeline's threads run without the GIL otherwise); an exception the
+//! callable raises travels through the pipeline as a [`slicestream::Error`] and comes out in
+//! Python as itself (see `errors`).
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+use slicestream::{Dataset, Element, ElementSpec, Result};
+
+use crate::dataset::PyDataset;
+use crate::errors::from_py_err;
+use crate::structure::{element_from_py, element_from_py_with_spec, element_to_args, Lists};
+
+/// A Python callable shared by the pipeline's threads.
+#[derive(Clone)]
+pub struct PyFunction(Arc<Py<PyAny>>);
+
+impl PyFunction {
+    /// Wraps a callable.
+    pub fn new(f: Bound<'_, PyAny>) -> PyResult<Self> {
+        if !f.is_callable() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "expected a callable, got {}",
+                f.get_type().name()?
+            )));
+        }
+        Ok(PyFunction(Arc::new(f.unbind())))
+    }
+
+    fn call<T>(
+        &self,
+        element: Element,
+        then: impl FnOnce(&Bound<'_, PyAny>) -> PyResult<T>,
+    ) -> Result<T> {
+        Python::attach(|py| {
+            let args: Bound<'_, PyTuple> = element_to_args(py, element)?;
+            let out = self.0.bind(py).call1(args)?;
+            then(&out)
+        })
+        .map_err(from_py_err)
+    }
+
+    /// As a `map` function: the result is the new element (lists read as tuples).
+    pub fn into_map_fn(self) -> impl Fn(Element) -> Result<Element> + Send + Sync + 'static {
+        move |e| self.call(e, |out| element_from_py(out, Lists::AreTuples))
+    }
+
+    /// As a predicate (`filter`, `take_while`): the result's truth value (a scalar).
+    pub fn into_predicate(self) -> impl Fn(&Element) -> Result<bool> + Send + Sync + 'static {
+        move |e| self.call(e.clone(), |out| out.is_truthy())
+    }
+
+    /// As a function from an element to a dataset (`flat_map`, `interleave`).
+    pub fn into_dataset_fn(self) -> impl Fn(Element) -> Result<Dataset> + Send + Sync + 'static {
+        move |e| {
+            self.call(e, |out| {
+                let ds = out.cast::<PyDataset>().map_err(|_| {
+                    pyo3::exceptions::PyTypeError::new_err(format!(
+                        "the function must return a slicestream.Dataset, not {}",
+                        out.get_type()
+                            .name()
+                            .map(|n| n.to_string())
+                            .unwrap_or_default()
+                    ))
+                })?;
+                Ok(ds.get().inner.clone())
+            })
+        }
+    }
+}
+
+/// A Python generator, read one item per call with the interpreter attached only for that read.
+pub struct PyGeneratorIter {
+    iterator: Option<Py<PyAny>>,
+    error: Option<PyErr>,
+    spec: ElementSpec,
+}
+
+impl PyGeneratorIter {
+    /// Calls `generator` (made anew each epoch, as tf.data does) and iterates what it returns; an
+    /// exception from the call is the first item.
+    pub fn start(generator: &Py<PyAny>, spec: ElementSpec) -> Self {
+        let started = Python::attach(|py| -> PyResult<Py<PyAny>> {
+            Ok(generator.bind(py).call0()?.try_iter()?.into_any().unbind())
+        });
+        let (iterator, error) = match started {
+            Ok(it) => (Some(it), None),
+            Err(err) => (None, Some(err)),
+        };
+        PyGeneratorIter {
+            iterator,
+            error,
+            spec,
+        }
+    }
+}
+
+impl Iterator for PyGeneratorIter {
+    type Item = Result<Element>;
+
+    fn next(&mut self) -> Option<Result<Element>> {
+        if let Some(err) = self.error.take() {
+            return Some(Err(from_py_err(err)));
+        }
+        let iterator = self.iterator.as_ref()?;
+        let read = Python::attach(|py| -> PyResult<Option<Element>> {
+            match iterator.bind(py).try_iter()?.next() {
+                None => Ok(None),
+                Some(item) => Ok(Some(element_from_py_with_spec(&item?, &self.spec)?)),
+            }
+        });
+        match read {
+            Ok(Some(e)) => Some(Ok(e)),
+            Ok(None) => {
+                self.iterator = None;
+                None
+            }
+            Err(err) => {
+                self.iterator = None;
+                Some(Err(from_py_err(err)))
+            }
+        }
+    }
+}

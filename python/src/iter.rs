@@ -1,0 +1,143 @@
+//! The Python iterator of one epoch: each `__next__` runs the pipeline with the GIL released and
+//! converts the element to NumPy values; dropping it stops the pipeline and joins its threads.
+
+use std::sync::{Arc, Mutex, Weak};
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use slicestream::DatasetIter;
+
+use crate::errors::to_py_err;
+use crate::structure::element_to_py;
+
+/// An iterator over one epoch of a `Dataset`, yielding NumPy values. Dropping it (or the end of
+/// a `for` loop, also by an exception) stops the pipeline's threads.
+#[pyclass(frozen, module = "slicestream", name = "Iterator")]
+pub struct PyIterator {
+    inner: Slot,
+}
+
+impl PyIterator {
+    /// Wraps an epoch.
+    pub fn new(inner: DatasetIter) -> Self {
+        PyIterator {
+            inner: register(inner),
+        }
+    }
+}
+
+/// An epoch shared by its Python object and the registry of live epochs.
+pub type Slot = Arc<Mutex<Option<DatasetIter>>>;
+
+/// Every epoch still running, so that interpreter exit can stop them first: a pipeline thread
+/// that calls into Python after finalization has begun would be killed mid-call.
+static LIVE: Mutex<Vec<Weak<Mutex<Option<DatasetIter>>>>> = Mutex::new(Vec::new());
+
+/// Keeps `epoch` in a slot known to [`shutdown`].
+pub fn register(epoch: DatasetIter) -> Slot {
+    let slot = Arc::new(Mutex::new(Some(epoch)));
+    let mut live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+    live.retain(|w| w.strong_count() > 0);
+    live.push(Arc::downgrade(&slot));
+    slot
+}
+
+/// Stops every running epoch and waits for its threads to end (`atexit`, before the interpreter
+/// finalizes).
+/// An epoch another thread is advancing right now is left to that thread.
+#[pyfunction]
+pub fn _shutdown(py: Python<'_>) {
+    let slots: Vec<Slot> = {
+        let mut live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+        live.drain(..).filter_map(|w| w.upgrade()).collect()
+    };
+    for slot in slots {
+        let taken = match slot.try_lock() {
+            Ok(mut guard) => guard.take(),
+            Err(_) => None,
+        };
+        py.detach(move || drop(taken));
+    }
+    // Pool threads end after the task in hand (a Python call, perhaps): wait for them, a while.
+    py.detach(|| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while slicestream::runtime::live_workers() > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    });
+}
+
+/// The next element of `slot` with the GIL released, or `None` at the end (which drops the epoch).
+pub fn next_element(
+    py: Python<'_>,
+    slot: &Mutex<Option<DatasetIter>>,
+) -> PyResult<Option<slicestream::Element>> {
+    let mut guard = slot.try_lock().map_err(|_| {
+        PyRuntimeError::new_err("this iterator is already being advanced by another thread")
+    })?;
+    let Some(it) = guard.as_mut() else {
+        return Ok(None);
+    };
+    match py.detach(|| it.next()) {
+        Some(Ok(element)) => Ok(Some(element)),
+        Some(Err(err)) => {
+            let done = guard.take();
+            py.detach(move || drop(done));
+            Err(to_py_err(py, err))
+        }
+        None => {
+            let done = guard.take();
+            py.detach(move || drop(done));
+            Ok(None)
+        }
+    }
+}
+
+#[pymethods]
+impl PyIterator {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match next_element(py, &self.inner)? {
+            Some(element) => Ok(Some(element_to_py(py, element)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stops the pipeline now (its threads are joined); later calls of `next` end at once.
+    fn close(&self, py: Python<'_>) {
+        let taken = match self.inner.lock() {
+            Ok(mut guard) => guard.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        py.detach(move || drop(taken));
+    }
+
+    /// What each stage has done so far in this epoch (elements, bytes) and the peak bytes in
+    /// flight, as a dict.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let guard = self.inner.try_lock().map_err(|_| {
+            PyRuntimeError::new_err("this iterator is being advanced by another thread")
+        })?;
+        let text = match guard.as_ref() {
+            Some(it) => format!("{:?}", it.stats()),
+            None => "finished".to_string(),
+        };
+        Ok(pyo3::types::PyString::new(py, &text).into_any())
+    }
+}
+
+impl Drop for PyIterator {
+    fn drop(&mut self) {
+        let taken = match self.inner.lock() {
+            Ok(mut slot) => slot.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if taken.is_some() {
+            // Joining the pipeline's threads must not hold the GIL: a worker may be waiting for it.
+            Python::attach(|py| py.detach(move || drop(taken)));
+        }
+    }
+}
