@@ -5,7 +5,7 @@
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
-use slicestream::transform::{MapOptions, ParallelCalls};
+use slicestream::transform::ParallelCalls;
 use slicestream::{Cardinality, Dataset, Tensor};
 
 use crate::errors::to_py_err;
@@ -328,9 +328,13 @@ impl PyDataset {
 
     /// Maps `map_func` across the elements: it gets a tuple's items as positional arguments, a
     /// dict or a single tensor as one argument, as NumPy values, and returns the new element.
-    /// With `num_parallel_calls` (`AUTOTUNE` or a number) calls run on the pipeline's threads,
-    /// in order unless `deterministic=False`. After `batch`, `map_func` gets whole batches: the
-    /// fast, vectorized way.
+    ///
+    /// `num_parallel_calls` and `deterministic` are accepted for tf.data's signature, but a Python
+    /// function is called one element at a time, in order, by the thread that iterates: the GIL
+    /// lets only one call run at a time, and calls spread over the pipeline's threads only contend
+    /// for it (measured on 2 cores: 10x slower with 2 threads; docs/performance.md). The stages
+    /// around the map (gathers, batching, prefetch) still run in parallel, without the GIL. The
+    /// fast way is vectorized: `batch` first, then map a function over whole batches.
     #[pyo3(signature = (map_func, num_parallel_calls=None, deterministic=None, synchronous=None, use_unbounded_threadpool=false, name=None))]
     #[allow(clippy::too_many_arguments)]
     fn map(
@@ -342,12 +346,11 @@ impl PyDataset {
         use_unbounded_threadpool: bool,
         name: Option<&str>,
     ) -> PyResult<Self> {
-        let _ = (synchronous, use_unbounded_threadpool, name);
-        let options = MapOptions::default()
-            .with_num_parallel_calls(parallel_calls(num_parallel_calls)?)
-            .with_deterministic(deterministic.unwrap_or(true));
+        let _ = (deterministic, synchronous, use_unbounded_threadpool, name);
+        // Checked as tf.data checks it, then run sequentially (see above).
+        parallel_calls(num_parallel_calls)?;
         let f = PyFunction::new(map_func)?.into_map_fn();
-        Ok(Self::wrap(self.inner.map_with(options, f)))
+        Ok(Self::wrap(self.inner.map(f)))
     }
 
     /// Keeps the elements for which `predicate` is true.
