@@ -142,10 +142,8 @@ def case_map(x, y, reps, batches):
     return out
 
 
-def case_gil(x, y, reps, batches):
-    per = BATCH * (784 * 4 + 8)
-    ds = ss.Dataset.from_tensor_slices((x, y)).shuffle(10000, seed=1).batch(BATCH).prefetch(2)
-    alone = timed(lambda: iter(ds), batches, reps)
+def beside_a_spinning_thread(make_iter, batches, reps):
+    """The time of `make_iter`'s batches while another Python thread runs pure Python code."""
     stop = threading.Event()
     spins = [0]
 
@@ -156,11 +154,26 @@ def case_gil(x, y, reps, batches):
     t = threading.Thread(target=spin)
     t.start()
     try:
-        busy = timed(lambda: iter(ds), batches, reps)
+        return timed(make_iter, batches, reps)
     finally:
         stop.set()
         t.join()
-    return [row("slicestream alone", alone, batches, per), row("slicestream + a spinning Python thread", busy, batches, per)]
+
+
+def case_gil(x, y, reps, batches):
+    per = BATCH * (784 * 4 + 8)
+    ds = ss.Dataset.from_tensor_slices((x, y)).shuffle(10000, seed=1).batch(BATCH).prefetch(2)
+    out = [
+        row("slicestream alone", timed(lambda: iter(ds), batches, reps), batches, per),
+        row("slicestream + a spinning Python thread", beside_a_spinning_thread(lambda: iter(ds), batches, reps), batches, per),
+    ]
+    tf = tensorflow()
+    if tf is not None:
+        tds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(10000, seed=1).batch(BATCH).prefetch(2)
+        out.append(row("tf.data alone", timed(lambda: tds.as_numpy_iterator(), batches, reps), batches, per))
+        spun = beside_a_spinning_thread(lambda: tds.as_numpy_iterator(), batches, reps)
+        out.append(row("tf.data + a spinning Python thread", spun, batches, per))
+    return out
 
 
 CASES = {"shuffle": case_shuffle, "batch": case_batch, "map": case_map, "gil": case_gil}
