@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use slicestream::transform::Windows;
-use slicestream::{Dataset, Result};
+use slicestream::{Dataset, ElementSpec, Result, Structure};
 
 use crate::dataset::{core, PyDataset};
 use crate::errors::{from_py_err, to_py_err};
@@ -26,6 +26,72 @@ impl PyWindows {
 
 type WindowIter = Box<dyn Iterator<Item = Result<Dataset>> + Send>;
 
+/// The element's top level: how a window is handed to the function.
+#[derive(Clone)]
+enum Items {
+    One,
+    Tuple(Vec<ElementSpec>),
+    Dict(Vec<(String, ElementSpec)>),
+}
+
+/// A window split along the element's top level.
+enum Parts {
+    One(Dataset),
+    Tuple(Vec<Dataset>),
+    Dict(Vec<(String, Dataset)>),
+}
+
+fn top_level_specs(spec: &ElementSpec) -> Result<Items> {
+    let sub = |s: Structure, range: std::ops::Range<usize>| {
+        ElementSpec::new(s, spec.components()[range].to_vec())
+    };
+    Ok(match spec.structure() {
+        Structure::Tensor => Items::One,
+        Structure::Tuple(_) => Items::Tuple(
+            spec.structure()
+                .top_level()
+                .into_iter()
+                .map(|(_, s, r)| sub(s, r))
+                .collect::<Result<_>>()?,
+        ),
+        Structure::Dict(_) => Items::Dict(
+            spec.structure()
+                .top_level()
+                .into_iter()
+                .map(|(k, s, r)| Ok((k, sub(s, r)?)))
+                .collect::<Result<_>>()?,
+        ),
+    })
+}
+
+/// The window's datasets, one per top-level item (each a map that picks the item: no copy).
+fn split(window: &Dataset, items: &Items) -> Result<Parts> {
+    let pick = |i: usize, spec: &ElementSpec| {
+        window.map_with_spec(spec.clone(), move |e| {
+            e.unpack()
+                .into_iter()
+                .nth(i)
+                .map(|(_, item)| item)
+                .ok_or_else(|| {
+                    slicestream::Error::not_found(format!("the window's element has no item {i}"))
+                })
+        })
+    };
+    Ok(match items {
+        Items::One => Parts::One(window.clone()),
+        Items::Tuple(specs) => {
+            Parts::Tuple(specs.iter().enumerate().map(|(i, s)| pick(i, s)).collect())
+        }
+        Items::Dict(specs) => Parts::Dict(
+            specs
+                .iter()
+                .enumerate()
+                .map(|(i, (k, s))| (k.clone(), pick(i, s)))
+                .collect(),
+        ),
+    })
+}
+
 /// An iterator over windows, each a `Dataset`.
 #[pyclass(frozen, module = "slicestream", name = "WindowIterator")]
 pub struct PyWindowIterator {
@@ -34,7 +100,9 @@ pub struct PyWindowIterator {
 
 #[pymethods]
 impl PyWindows {
-    /// Maps each window (a `Dataset`) to a dataset and yields their elements in turn.
+    /// Maps each window to a dataset and yields their elements in turn. As in tf.data, the
+    /// function gets the window as the element's structure of datasets: one `Dataset` for a
+    /// single-tensor element, one per item (positional) for a tuple, a dict of them for a dict.
     #[pyo3(signature = (map_func, name=None))]
     fn flat_map(
         &self,
@@ -45,10 +113,27 @@ impl PyWindows {
         let _ = name;
         let f = map_func.unbind();
         let windows = &self.inner;
+        let spec = core(py, || windows.element_spec())?;
+        let items = top_level_specs(&spec).map_err(|e| crate::errors::to_py_err(py, e))?;
         core(py, || {
             windows.flat_map(move |w: Dataset| {
+                let parts = split(&w, &items)?;
                 Python::attach(|py| -> PyResult<Dataset> {
-                    let out = f.bind(py).call1((PyDataset { inner: w },))?;
+                    let out = match parts {
+                        Parts::One(d) => f.bind(py).call1((PyDataset { inner: d },))?,
+                        Parts::Tuple(ds) => {
+                            let args: Vec<PyDataset> =
+                                ds.into_iter().map(|inner| PyDataset { inner }).collect();
+                            f.bind(py).call1(pyo3::types::PyTuple::new(py, args)?)?
+                        }
+                        Parts::Dict(ds) => {
+                            let dict = pyo3::types::PyDict::new(py);
+                            for (k, inner) in ds {
+                                dict.set_item(k, PyDataset { inner })?;
+                            }
+                            f.bind(py).call1((dict,))?
+                        }
+                    };
                     Ok(out.cast::<PyDataset>()?.get().inner.clone())
                 })
                 .map_err(from_py_err)

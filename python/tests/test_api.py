@@ -47,6 +47,12 @@ def pipelines(D, spec):
         "enumerate": D.from_tensor_slices(np.array([5, 6, 7])).enumerate(start=10),
         "prefetch_repeat_take": D.range(3).repeat().take(7).prefetch(2),
         "window_shift_stride": D.range(10).window(3, shift=2, stride=2, drop_remainder=True).flat_map(lambda w: w.batch(3)),
+        "window_tuple": D.zip((D.range(7), D.range(7).map(lambda v: v * 2)))
+        .window(3)
+        .flat_map(lambda a, b: D.zip((a.batch(3), b.batch(3)))),
+        "window_dict": D.zip({"a": D.range(5), "b": D.range(5)})
+        .window(2, drop_remainder=True)
+        .flat_map(lambda d: D.zip({"a": d["a"].batch(2), "b": d["b"].batch(2)})),
         "padded_tuple": D.range(1, 5).map(lambda v: (np.full([v], v) if D is ss.Dataset else tf.fill([v], v), v)).padded_batch(
             2, padded_shapes=([None], []), padding_values=(np.int64(-1), np.int64(0))
         ),

@@ -63,3 +63,12 @@ def test_an_error_in_the_stream_reaches_pyarrow():
 
     with pytest.raises(Exception, match="seven"):
         pa.table(ss.Dataset.range(20).map(f).batch(5))
+
+
+def test_polars_columns_are_the_callers_memory():
+    x, y, ds = dataset()
+    one = next(iter(ds.batch(10).as_arrow_iterator()))
+    assert pl.DataFrame(one)["y"].to_numpy().ctypes.data == y.ctypes.data
+    assert pl.DataFrame(ds.batch(10))["y"].to_numpy().ctypes.data == y.ctypes.data
+    # pl.from_arrow reads the batch as one struct column; its fields are the columns.
+    assert pl.from_arrow(one).struct.unnest().shape == (10, 2)
