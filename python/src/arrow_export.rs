@@ -149,7 +149,7 @@ impl ArrowBatchIterator {
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<ArrowBatch>> {
-        match next_element(py, &self.inner)? {
+        match next_element(py, &self.inner, false)? {
             None => Ok(None),
             Some(element) => {
                 let batch = self

@@ -53,11 +53,36 @@ fn parallel_calls(num_parallel_calls: Option<i64>) -> PyResult<ParallelCalls> {
 #[pyclass(frozen, module = "slicestream", name = "Dataset")]
 pub struct PyDataset {
     pub inner: Dataset,
+    /// Whether the plan calls Python (a function or a generator): its threads then need the GIL.
+    pub calls_python: bool,
+    /// Whether the plan's last stage is `prefetch` (elements may be waiting at its output).
+    pub ends_in_prefetch: bool,
 }
 
 impl PyDataset {
-    fn wrap(inner: Dataset) -> Self {
-        PyDataset { inner }
+    /// A source's dataset: no Python in the plan.
+    pub fn wrap(inner: Dataset) -> Self {
+        PyDataset {
+            inner,
+            calls_python: false,
+            ends_in_prefetch: false,
+        }
+    }
+
+    /// A dataset whose plan calls Python.
+    pub fn calling_python(inner: Dataset) -> Self {
+        PyDataset {
+            calls_python: true,
+            ..Self::wrap(inner)
+        }
+    }
+
+    /// `inner`, one stage over this plan: it calls Python if this one does.
+    fn then(&self, inner: Dataset) -> Self {
+        PyDataset {
+            calls_python: self.calls_python,
+            ..Self::wrap(inner)
+        }
     }
 
     fn derive(
@@ -66,7 +91,7 @@ impl PyDataset {
         f: impl FnOnce(&Dataset) -> slicestream::Result<Dataset> + Send,
     ) -> PyResult<Self> {
         let inner = &self.inner;
-        core(py, || f(inner)).map(Self::wrap)
+        core(py, || f(inner)).map(|d| self.then(d))
     }
 }
 
@@ -178,9 +203,10 @@ impl PyDataset {
         }
         let generator = generator.unbind();
         let element_spec = spec.clone();
-        Ok(Self::wrap(Dataset::from_generator(spec, move || {
-            PyGeneratorIter::start(&generator, element_spec.clone())
-        })))
+        Ok(Self::calling_python(Dataset::from_generator(
+            spec,
+            move || PyGeneratorIter::start(&generator, element_spec.clone()),
+        )))
     }
 
     /// Zips datasets: `zip(a, b)`, `zip((a, b))`, `zip({"x": a, "y": b})` or
@@ -204,7 +230,12 @@ impl PyDataset {
             (None, 1) => args.get_item(0)?,
             (None, _) => args.clone().into_any(),
         };
-        zip_nested(py, &nested, 0).map(Self::wrap)
+        let mut calls_python = false;
+        let inner = zip_nested(py, &nested, 0, &mut calls_python)?;
+        Ok(PyDataset {
+            calls_python,
+            ..Self::wrap(inner)
+        })
     }
 
     /// Combines consecutive elements into batches of `batch_size` (the last one smaller unless
@@ -350,14 +381,14 @@ impl PyDataset {
         // Checked as tf.data checks it, then run sequentially (see above).
         parallel_calls(num_parallel_calls)?;
         let f = PyFunction::new(map_func)?.into_map_fn();
-        Ok(Self::wrap(self.inner.map(f)))
+        Ok(Self::calling_python(self.inner.map(f)))
     }
 
     /// Keeps the elements for which `predicate` is true.
     #[pyo3(signature = (predicate, name=None))]
     fn filter(&self, predicate: Bound<'_, PyAny>, name: Option<&str>) -> PyResult<Self> {
         let _ = name;
-        Ok(Self::wrap(
+        Ok(Self::calling_python(
             self.inner
                 .filter(PyFunction::new(predicate)?.into_predicate()),
         ))
@@ -367,7 +398,7 @@ impl PyDataset {
     #[pyo3(signature = (predicate, name=None))]
     fn take_while(&self, predicate: Bound<'_, PyAny>, name: Option<&str>) -> PyResult<Self> {
         let _ = name;
-        Ok(Self::wrap(
+        Ok(Self::calling_python(
             self.inner
                 .take_while(PyFunction::new(predicate)?.into_predicate()),
         ))
@@ -378,7 +409,7 @@ impl PyDataset {
     #[pyo3(signature = (map_func, name=None))]
     fn flat_map(&self, map_func: Bound<'_, PyAny>, name: Option<&str>) -> PyResult<Self> {
         let _ = name;
-        Ok(Self::wrap(
+        Ok(Self::calling_python(
             self.inner
                 .flat_map(PyFunction::new(map_func)?.into_dataset_fn()),
         ))
@@ -405,21 +436,22 @@ impl PyDataset {
         };
         let block = size(block_length.unwrap_or(1), "block_length")?;
         let f = PyFunction::new(map_func)?.into_dataset_fn();
-        self.derive(py, |d| d.interleave(f, cycle, block))
+        let inner = &self.inner;
+        core(py, || inner.interleave(f, cycle, block)).map(Self::calling_python)
     }
 
     /// The first `count` elements (negative: all).
     #[pyo3(signature = (count, name=None))]
     fn take(&self, count: i64, name: Option<&str>) -> Self {
         let _ = name;
-        Self::wrap(self.inner.take(count_or_all(count)))
+        self.then(self.inner.take(count_or_all(count)))
     }
 
     /// All but the first `count` elements (negative: skips all).
     #[pyo3(signature = (count, name=None))]
     fn skip(&self, count: i64, name: Option<&str>) -> Self {
         let _ = name;
-        Self::wrap(self.inner.skip(count_or_all(count)))
+        self.then(self.inner.skip(count_or_all(count)))
     }
 
     /// Repeats the dataset `count` times (`None` or negative: forever).
@@ -427,8 +459,8 @@ impl PyDataset {
     fn repeat(&self, count: Option<i64>, name: Option<&str>) -> Self {
         let _ = name;
         match count.map(u64::try_from) {
-            Some(Ok(c)) => Self::wrap(self.inner.repeat(c)),
-            _ => Self::wrap(self.inner.repeat_forever()),
+            Some(Ok(c)) => self.then(self.inner.repeat(c)),
+            _ => self.then(self.inner.repeat_forever()),
         }
     }
 
@@ -455,14 +487,16 @@ impl PyDataset {
     ) -> PyResult<Self> {
         let _ = name;
         let other = &dataset.inner;
-        self.derive(py, |d| d.concatenate(other))
+        let mut out = self.derive(py, |d| d.concatenate(other))?;
+        out.calls_python |= dataset.calls_python;
+        Ok(out)
     }
 
     /// Pairs each element with its index: `(index, element)`, counting from `start`.
     #[pyo3(signature = (start=0, name=None))]
     fn enumerate(&self, start: i64, name: Option<&str>) -> Self {
         let _ = name;
-        Self::wrap(self.inner.enumerate(start))
+        self.then(self.inner.enumerate(start))
     }
 
     /// Prepares up to `buffer_size` elements ahead on a thread of its own (`AUTOTUNE`: 2).
@@ -474,7 +508,10 @@ impl PyDataset {
         } else {
             size(buffer_size, "buffer_size")?
         };
-        Ok(Self::wrap(self.inner.prefetch(n)))
+        Ok(PyDataset {
+            ends_in_prefetch: true,
+            ..self.then(self.inner.prefetch(n))
+        })
     }
 
     /// Groups elements into windows of `size` (starting every `shift`, taking every `stride`-th):
@@ -539,7 +576,9 @@ impl PyDataset {
     /// A new epoch's iterator: elements as NumPy values.
     fn __iter__(&self, py: Python<'_>) -> PyIterator {
         let inner = &self.inner;
-        PyIterator::new(py.detach(|| inner.iter()))
+        // Without Python in the plan, a waiting element may be taken with the GIL held (see iter).
+        let may_hold_gil = !self.calls_python && self.ends_in_prefetch;
+        PyIterator::new(py.detach(|| inner.iter()), may_hold_gil)
     }
 
     /// A new epoch's iterator of NumPy values (what iterating the dataset gives).
@@ -609,19 +648,28 @@ fn padded_shape(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Option<usize>>> {
         .collect()
 }
 
-fn zip_nested(py: Python<'_>, nested: &Bound<'_, PyAny>, depth: usize) -> PyResult<Dataset> {
+fn zip_nested(
+    py: Python<'_>,
+    nested: &Bound<'_, PyAny>,
+    depth: usize,
+    calls_python: &mut bool,
+) -> PyResult<Dataset> {
     if depth > 64 {
         return Err(PyValueError::new_err(
             "zip's datasets nest deeper than 64 levels",
         ));
     }
     if let Ok(ds) = nested.cast::<PyDataset>() {
+        *calls_python |= ds.get().calls_python;
         return Ok(ds.get().inner.clone());
     }
     if let Ok(dict) = nested.cast::<PyDict>() {
         let mut items = Vec::with_capacity(dict.len());
         for (k, v) in dict.iter() {
-            items.push((k.extract::<String>()?, zip_nested(py, &v, depth + 1)?));
+            items.push((
+                k.extract::<String>()?,
+                zip_nested(py, &v, depth + 1, calls_python)?,
+            ));
         }
         return core(py, || Dataset::zip_dict(items));
     }
@@ -637,7 +685,7 @@ fn zip_nested(py: Python<'_>, nested: &Bound<'_, PyAny>, depth: usize) -> PyResu
     };
     let datasets = items
         .iter()
-        .map(|i| zip_nested(py, i, depth + 1))
+        .map(|i| zip_nested(py, i, depth + 1, calls_python))
         .collect::<PyResult<Vec<_>>>()?;
     core(py, || Dataset::zip(&datasets))
 }

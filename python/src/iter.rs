@@ -15,16 +15,21 @@ use crate::structure::element_to_py;
 #[pyclass(frozen, module = "slicestream", name = "Iterator")]
 pub struct PyIterator {
     inner: Slot,
+    may_hold_gil: bool,
 }
 
 impl PyIterator {
-    /// Wraps an epoch.
-    pub fn new(inner: DatasetIter) -> Self {
+    /// Wraps an epoch; `may_hold_gil` when no stage calls Python and the last is `prefetch`.
+    pub fn new(inner: DatasetIter, may_hold_gil: bool) -> Self {
         PyIterator {
             inner: register(inner),
+            may_hold_gil,
         }
     }
 }
+
+/// How long `next` waits for a prefetched element with the GIL held before it lets go of it.
+const HOLD_GIL_FOR: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// An epoch shared by its Python object and the registry of live epochs.
 pub type Slot = Arc<Mutex<Option<DatasetIter>>>;
@@ -67,10 +72,15 @@ pub fn _shutdown(py: Python<'_>) {
     });
 }
 
-/// The next element of `slot` with the GIL released, or `None` at the end (which drops the epoch).
+/// The next element of `slot`, or `None` at the end (which drops the epoch). The engine runs with
+/// the GIL released; but when `may_hold_gil` (no stage calls Python, the last is `prefetch`) an
+/// element already waiting, or arriving within [`HOLD_GIL_FOR`], is taken with the GIL held: each
+/// release costs a wait of up to CPython's switch interval (5 ms) to get it back while another
+/// Python thread runs, one batch per 5 ms.
 pub fn next_element(
     py: Python<'_>,
     slot: &Mutex<Option<DatasetIter>>,
+    may_hold_gil: bool,
 ) -> PyResult<Option<slicestream::Element>> {
     let mut guard = slot.try_lock().map_err(|_| {
         PyRuntimeError::new_err("this iterator is already being advanced by another thread")
@@ -78,7 +88,12 @@ pub fn next_element(
     let Some(it) = guard.as_mut() else {
         return Ok(None);
     };
-    match py.detach(|| it.next()) {
+    let next = if may_hold_gil && it.wait_ready(HOLD_GIL_FOR) {
+        it.next()
+    } else {
+        py.detach(|| it.next())
+    };
+    match next {
         Some(Ok(element)) => Ok(Some(element)),
         Some(Err(err)) => {
             let done = guard.take();
@@ -100,7 +115,7 @@ impl PyIterator {
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        match next_element(py, &self.inner)? {
+        match next_element(py, &self.inner, self.may_hold_gil)? {
             Some(element) => Ok(Some(element_to_py(py, element)?)),
             None => Ok(None),
         }

@@ -120,16 +120,16 @@ impl PyWindows {
                 let parts = split(&w, &items)?;
                 Python::attach(|py| -> PyResult<Dataset> {
                     let out = match parts {
-                        Parts::One(d) => f.bind(py).call1((PyDataset { inner: d },))?,
+                        Parts::One(d) => f.bind(py).call1((PyDataset::wrap(d),))?,
                         Parts::Tuple(ds) => {
                             let args: Vec<PyDataset> =
-                                ds.into_iter().map(|inner| PyDataset { inner }).collect();
+                                ds.into_iter().map(PyDataset::wrap).collect();
                             f.bind(py).call1(pyo3::types::PyTuple::new(py, args)?)?
                         }
                         Parts::Dict(ds) => {
                             let dict = pyo3::types::PyDict::new(py);
                             for (k, inner) in ds {
-                                dict.set_item(k, PyDataset { inner })?;
+                                dict.set_item(k, PyDataset::wrap(inner))?;
                             }
                             f.bind(py).call1((dict,))?
                         }
@@ -139,7 +139,7 @@ impl PyWindows {
                 .map_err(from_py_err)
             })
         })
-        .map(|inner| PyDataset { inner })
+        .map(PyDataset::calling_python)
     }
 
     /// The number of windows (-1 infinite, -2 unknown).
@@ -178,7 +178,7 @@ impl PyWindowIterator {
             return Ok(None);
         };
         match py.detach(|| it.next()) {
-            Some(Ok(inner)) => Ok(Some(PyDataset { inner })),
+            Some(Ok(inner)) => Ok(Some(PyDataset::wrap(inner))),
             Some(Err(e)) => {
                 *guard = None;
                 Err(to_py_err(py, e))

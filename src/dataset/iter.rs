@@ -1,8 +1,9 @@
 //! [`DatasetIter`]: one epoch of a dataset, ending after the first error.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::Items;
+use super::{Items, OutputQueue};
 use crate::element::Element;
 use crate::error::Result;
 use crate::runtime::{PipelineStats, Runtime};
@@ -13,6 +14,8 @@ use crate::runtime::{PipelineStats, Runtime};
 pub struct DatasetIter {
     state: State,
     runtime: Arc<Runtime>,
+    /// The count of elements waiting at the output, when the plan ends in `prefetch`.
+    queued: Option<Arc<OutputQueue>>,
 }
 
 enum State {
@@ -22,12 +25,41 @@ enum State {
 }
 
 impl DatasetIter {
-    pub(crate) fn new(stream: Result<Items>, runtime: Arc<Runtime>) -> Self {
+    pub(crate) fn new(
+        stream: Result<Items>,
+        runtime: Arc<Runtime>,
+        queued: Option<Arc<OutputQueue>>,
+    ) -> Self {
         let state = match stream {
             Ok(s) => State::Running(s),
             Err(e) => State::Failed(Some(e)),
         };
-        DatasetIter { state, runtime }
+        DatasetIter {
+            state,
+            runtime,
+            queued,
+        }
+    }
+
+    /// Whether [`Iterator::next`] would return without waiting: the epoch has ended or failed, or
+    /// the plan ends in `prefetch` and an element is waiting there. `false` when it cannot be known
+    /// (any other last stage), so a caller that must not block (a Python binding holding its
+    /// interpreter's lock) can wait elsewhere.
+    pub fn is_ready(&self) -> bool {
+        match &self.state {
+            State::Running(_) => self.queued.as_ref().is_some_and(|q| q.is_ready()),
+            _ => true,
+        }
+    }
+
+    /// Waits up to `timeout` until [`DatasetIter::is_ready`]; returns it. Returns `false` at once
+    /// when readiness cannot be known (the plan does not end in `prefetch`).
+    pub fn wait_ready(&self, timeout: Duration) -> bool {
+        match (&self.state, &self.queued) {
+            (State::Running(_), Some(q)) => q.wait_ready(timeout),
+            (State::Running(_), None) => false,
+            _ => true,
+        }
     }
 
     /// What each stage has done so far in this epoch, and the peak bytes in flight.

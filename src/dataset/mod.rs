@@ -14,7 +14,7 @@ pub use cardinality::Cardinality;
 pub use iter::DatasetIter;
 pub use random_access::RandomAccess;
 pub(crate) use stage::Stage;
-pub(crate) use stream::{renumber, Context, Indexing, Item, Items, Node, Stream};
+pub(crate) use stream::{renumber, Context, Indexing, Item, Items, Node, OutputQueue, Stream};
 
 use crate::element::ElementSpec;
 use crate::error::Result;
@@ -143,8 +143,16 @@ impl Dataset {
     /// always yields the same elements.
     pub fn iter_epoch(&self, epoch: u64) -> DatasetIter {
         let runtime = Runtime::new((*self.options).clone());
-        let ctx = Context::new(epoch, runtime.clone());
-        DatasetIter::new(self.stage.open(&ctx).map(Stream::into_items), runtime)
+        let mut ctx = Context::new(epoch, runtime.clone());
+        // A plan that ends in `prefetch` counts what waits at its output (DatasetIter::is_ready).
+        let queue =
+            (self.stage.node().name() == "prefetch").then(|| Arc::new(OutputQueue::default()));
+        ctx.output_queue = queue.clone();
+        DatasetIter::new(
+            self.stage.open(&ctx).map(Stream::into_items),
+            runtime,
+            queue,
+        )
     }
 
     pub(crate) fn open(&self, ctx: &Context) -> Result<Stream> {

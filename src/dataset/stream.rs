@@ -1,7 +1,8 @@
 //! The plan's machinery: a [`Node`] per source or transformation, opened per epoch into a [`Stream`]
 //! of [`Item`]s.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 
 use super::{Cardinality, RandomAccess};
 use crate::element::{Element, ElementSpec};
@@ -147,6 +148,49 @@ pub(crate) struct Context {
     /// Whether the stage being opened runs on another thread than the stage that opens it
     /// (`prefetch`'s input): its time is then not part of the opener's.
     pub on_own_thread: bool,
+    /// The count of elements waiting at the plan's output, kept by the plan's last stage when it
+    /// is a `prefetch` (its input never sees it): [`crate::DatasetIter::is_ready`] reads it.
+    pub output_queue: Option<Arc<OutputQueue>>,
+}
+
+/// What waits at a plan's output when its last stage is `prefetch`: a count the producer raises
+/// before each send and the consumer lowers after each receive, and a condition variable that
+/// wakes a consumer waiting for the count to rise ([`crate::DatasetIter::wait_ready`]).
+#[derive(Default)]
+pub(crate) struct OutputQueue {
+    count: AtomicUsize,
+    lock: Mutex<()>,
+    raised: Condvar,
+}
+
+impl OutputQueue {
+    /// One more element is on its way into the queue (called before the send: the count is never
+    /// below what the queue holds).
+    pub(crate) fn raise(&self) {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.raised.notify_all();
+    }
+
+    /// One element has left the queue.
+    pub(crate) fn lower(&self) {
+        self.count.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Whether an element is waiting.
+    pub(crate) fn is_ready(&self) -> bool {
+        self.count.load(Ordering::SeqCst) > 0
+    }
+
+    /// Waits up to `timeout` for an element; whether one is waiting.
+    pub(crate) fn wait_ready(&self, timeout: std::time::Duration) -> bool {
+        let guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let (_guard, _) = self
+            .raised
+            .wait_timeout_while(guard, timeout, |_| !self.is_ready())
+            .unwrap_or_else(|p| p.into_inner());
+        self.is_ready()
+    }
 }
 
 impl Context {
@@ -157,6 +201,7 @@ impl Context {
             runtime,
             stage: None,
             on_own_thread: false,
+            output_queue: None,
         }
     }
 
@@ -187,6 +232,7 @@ impl Context {
     pub(crate) fn on_own_thread(&self) -> Context {
         Context {
             on_own_thread: true,
+            output_queue: None,
             ..self.clone()
         }
     }

@@ -5,7 +5,7 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, Receiver};
 
-use crate::dataset::{Cardinality, Context, Dataset, Item, Node, Stream};
+use crate::dataset::{Cardinality, Context, Dataset, Item, Node, OutputQueue, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::stats::StageCounters;
@@ -29,6 +29,8 @@ struct Prefetched {
     handle: Option<JoinHandle<()>>,
     counters: Option<Arc<StageCounters>>,
     finished: bool,
+    /// The plan's output queue count, when this is the plan's last stage.
+    queued: Option<Arc<OutputQueue>>,
 }
 
 impl Iterator for Prefetched {
@@ -43,6 +45,9 @@ impl Iterator for Prefetched {
         let message = rx.recv();
         if let Some(c) = &self.counters {
             c.wait_end(start);
+        }
+        if let (Ok(_), Some(q)) = (&message, &self.queued) {
+            q.lower();
         }
         match message {
             // The item leaves the queue: its bytes go on with it to the stage that pulled it.
@@ -94,6 +99,15 @@ impl Node for PrefetchNode {
         let budget = ctx.runtime.budget.clone();
         let counters = ctx.stage.clone();
         let producer_counters = counters.clone();
+        // Counted before each send, so the count is never below what the queue holds (a producer
+        // blocked on a full queue counts one more, and the queue is then not empty).
+        let queued = ctx.output_queue.clone();
+        let producer_queued = queued.clone();
+        let count = move || {
+            if let Some(q) = &producer_queued {
+                q.raise();
+            }
+        };
         let handle = std::thread::Builder::new()
             .name("slicestream-prefetch".into())
             .spawn(move || {
@@ -111,6 +125,7 @@ impl Node for PrefetchNode {
                         Err(e) => Err(e),
                     };
                     let failed = item.is_err();
+                    count();
                     let sent = tx.send(Message::Item(item));
                     if let Some(c) = &producer_counters {
                         c.wait_end(start);
@@ -120,6 +135,7 @@ impl Node for PrefetchNode {
                     }
                 }
                 drop(input);
+                count();
                 let _ = tx.send(Message::End);
             })
             .map_err(|e| {
@@ -132,6 +148,7 @@ impl Node for PrefetchNode {
             handle: Some(handle),
             counters,
             finished: false,
+            queued,
         })))
     }
 }

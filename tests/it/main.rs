@@ -22,6 +22,7 @@ mod npy_dataset;
 mod npy_numpy;
 mod parquet;
 mod properties;
+mod readiness;
 mod runtime_properties;
 mod runtime_stats;
 mod structure;
