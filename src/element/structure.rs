@@ -95,29 +95,32 @@ impl Structure {
             Some((h, r)) => (h, Some(r)),
             None => (path, None),
         };
-        let mut start = 0;
-        let items: Box<dyn Iterator<Item = (bool, &Structure)>> = match self {
-            Structure::Tuple(items) => Box::new(
-                items
-                    .iter()
-                    .enumerate()
-                    .map(move |(i, s)| (head.parse::<usize>().ok() == Some(i), s)),
-            ),
-            Structure::Dict(items) => Box::new(items.iter().map(move |(k, s)| (k == head, s))),
-            Structure::Tensor => return None,
+        // No allocation and one parse: this runs for every `view` of a batch.
+        let found = |s: &Structure, start: usize| match (s, rest) {
+            (Structure::Tensor, None) => Some(start),
+            (Structure::Tensor, Some(_)) => None,
+            (_, Some(rest)) => s.find_leaf_nested(rest).map(|i| start + i),
+            (_, None) => None,
         };
-        for (matches, s) in items {
-            if matches {
-                return match (s, rest) {
-                    (Structure::Tensor, None) => Some(start),
-                    (Structure::Tensor, Some(_)) => None,
-                    (_, Some(rest)) => s.find_leaf_nested(rest).map(|i| start + i),
-                    (_, None) => None,
-                };
+        match self {
+            Structure::Tuple(items) => {
+                let index = head.parse::<usize>().ok()?;
+                let item = items.get(index)?;
+                let start = items[..index].iter().map(Structure::num_leaves).sum();
+                found(item, start)
             }
-            start += s.num_leaves();
+            Structure::Dict(items) => {
+                let mut start = 0;
+                for (k, s) in items {
+                    if k == head {
+                        return found(s, start);
+                    }
+                    start += s.num_leaves();
+                }
+                None
+            }
+            Structure::Tensor => None,
         }
-        None
     }
 
     /// `find_leaf` below the top level, where a lone tensor has the empty path.
