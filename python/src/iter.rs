@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
 use slicestream::DatasetIter;
 
 use crate::errors::to_py_err;
@@ -130,17 +131,33 @@ impl PyIterator {
         py.detach(move || drop(taken));
     }
 
-    /// What each stage has done so far in this epoch (elements, bytes) and the peak bytes in
-    /// flight, as a dict.
-    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    /// What each stage has done so far in this epoch: a dict with `stages` (per stage, sources
+    /// first: `name`, `elements`, `bytes`, `busy_s`, `waiting_s`; the times are 0 unless
+    /// `Options(stage_timing=True)`), `peak_bytes_in_flight`, `memory_budget` and `wall_s`;
+    /// `None` once the epoch has ended.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         let guard = self.inner.try_lock().map_err(|_| {
             PyRuntimeError::new_err("this iterator is being advanced by another thread")
         })?;
-        let text = match guard.as_ref() {
-            Some(it) => format!("{:?}", it.stats()),
-            None => "finished".to_string(),
+        let Some(stats) = guard.as_ref().map(DatasetIter::stats) else {
+            return Ok(None);
         };
-        Ok(pyo3::types::PyString::new(py, &text).into_any())
+        let stages = PyList::empty(py);
+        for stage in &stats.stages {
+            let d = PyDict::new(py);
+            d.set_item("name", &stage.name)?;
+            d.set_item("elements", stage.elements)?;
+            d.set_item("bytes", stage.bytes)?;
+            d.set_item("busy_s", stage.busy.as_secs_f64())?;
+            d.set_item("waiting_s", stage.waiting.as_secs_f64())?;
+            stages.append(d)?;
+        }
+        let out = PyDict::new(py);
+        out.set_item("stages", stages)?;
+        out.set_item("peak_bytes_in_flight", stats.peak_bytes_in_flight)?;
+        out.set_item("memory_budget", stats.memory_budget)?;
+        out.set_item("wall_s", stats.wall.as_secs_f64())?;
+        Ok(Some(out))
     }
 }
 

@@ -142,9 +142,8 @@ fn read_as(
 
 /// An element as nested Python values: tensors as NumPy, tuples as tuples, dicts as dicts.
 pub fn element_to_py(py: Python<'_>, element: Element) -> PyResult<Bound<'_, PyAny>> {
-    let structure = element.structure().clone();
-    let mut tensors = element.into_components().into_iter();
-    write(py, &structure, &mut tensors)
+    let (structure, tensors) = element.into_parts();
+    write(py, &structure, &mut tensors.into_iter())
 }
 
 fn write<'py>(

@@ -122,3 +122,18 @@ def test_keyword_names_and_defaults_are_tf_datas(method):
     parts = [n.strip() for n in ours.strip("()").split(",")]
     ours_names = [n.split("=")[0].strip("$") for n in parts if n and not n.startswith("*") and n not in ("$self", "/")]
     assert ours_names[: len(names)] == names, (ours_names, names)
+
+
+def test_iterator_stats_count_what_each_stage_yielded():
+    ds = ss.Dataset.range(100).batch(10).prefetch(2).with_options(ss.Options(memory_budget=1 << 20))
+    it = iter(ds)
+    for _ in range(3):
+        next(it)
+    stats = it.stats()
+    names = [s["name"] for s in stats["stages"]]
+    assert names[0] == "range" and "batch" in names and "prefetch" in names
+    batch = next(s for s in stats["stages"] if s["name"] == "batch")
+    assert batch["elements"] >= 3 and batch["bytes"] >= 3 * 10 * 8
+    assert stats["memory_budget"] == 1 << 20 and stats["wall_s"] >= 0
+    list(it)
+    assert it.stats() is None  # the epoch has ended

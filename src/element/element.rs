@@ -108,6 +108,11 @@ impl Element {
         self.components
     }
 
+    /// The structure (shared, not copied) and the components, by value.
+    pub fn into_parts(self) -> (Arc<Structure>, Vec<Tensor>) {
+        (self.structure, self.components)
+    }
+
     /// The number of components.
     pub fn len(&self) -> usize {
         self.components.len()
