@@ -1,5 +1,6 @@
 //! The data model's leaves: [`DType`], [`Tensor`] and the Rust types of their values.
 
+pub mod alloc;
 mod dtype;
 mod element_type;
 mod rows;

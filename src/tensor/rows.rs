@@ -5,6 +5,7 @@ use std::borrow::Borrow;
 
 use arrow_buffer::{Buffer, MutableBuffer, ScalarBuffer};
 
+use super::alloc;
 use super::element_type::{cast_slice, TensorElement};
 use super::tensor::{checked_num_elements, Storage};
 use super::{DType, Tensor};
@@ -111,16 +112,6 @@ impl Tensor {
         })
     }
 
-    /// A rank-1 tensor of the values at the given flat (row-major) positions.
-    pub(crate) fn gather_values(&self, positions: &[usize]) -> Result<Tensor> {
-        let flat = Tensor {
-            dtype: self.dtype,
-            shape: smallvec::smallvec![self.num_elements()],
-            storage: self.storage.clone(),
-        };
-        flat.gather_rows(positions)
-    }
-
     /// Stacks tensors of one dtype and shape along a new first dimension: `[n, ...shape]`. One copy.
     ///
     /// Errors name the first part whose dtype or shape differs (TensorFlow's batching error).
@@ -223,7 +214,8 @@ impl Tensor {
         // Build the padded tensor as a gather over [values..., pad value].
         let n = checked_num_elements(shape)?;
         let pad_position = self.num_elements();
-        let mut positions = vec![pad_position; n];
+        let mut positions =
+            alloc::try_filled(n, pad_position, &format!("padding to shape {shape:?}"))?;
         let mut src_strides = vec![1usize; self.rank()];
         let mut dst_strides = vec![1usize; self.rank()];
         for d in (0..self.rank().saturating_sub(1)).rev() {

@@ -2,8 +2,9 @@
 
 use std::fmt;
 
-use arrow_buffer::{Buffer, MutableBuffer, ScalarBuffer};
+use arrow_buffer::{Buffer, ScalarBuffer};
 
+use super::alloc;
 use super::element_type::{cast_slice, TensorElement};
 use super::DType;
 use crate::error::{Error, ErrorKind, Result};
@@ -166,7 +167,8 @@ impl Tensor {
         values: impl Iterator<Item = B>,
     ) -> Result<Self> {
         let n = checked_num_elements(&shape)?;
-        let mut offsets: Vec<i64> = Vec::with_capacity(n + 1);
+        // The shape is an argument: reserve by it only up to a bound, the values decide the rest.
+        let mut offsets: Vec<i64> = Vec::with_capacity(n.min(1 << 16) + 1);
         let mut bytes: Vec<u8> = Vec::new();
         offsets.push(0);
         for v in values {
@@ -240,25 +242,29 @@ impl Tensor {
     pub fn zeros(dtype: DType, shape: impl Into<Vec<usize>>) -> Result<Self> {
         let shape = shape.into();
         let n = checked_num_elements(&shape)?;
+        let what = format!("a {dtype} tensor of shape {shape:?}");
         match dtype.item_size() {
             Some(item) => {
-                let bytes = n.checked_mul(item).ok_or_else(|| {
-                    Error::invalid_argument(format!("shape {shape:?} of {dtype} overflows"))
-                })?;
+                let zero = [0u8; 8];
                 Ok(Tensor {
                     dtype,
                     shape: shape.into(),
-                    storage: Storage::Fixed(MutableBuffer::from_len_zeroed(bytes).into()),
+                    storage: Storage::Fixed(alloc::try_repeated(&zero[..item], n, &what)?),
                 })
             }
-            None => Ok(Tensor {
-                dtype,
-                shape: shape.into(),
-                storage: Storage::Variable {
-                    offsets: ScalarBuffer::from(vec![0i64; n + 1]),
-                    values: Buffer::from_vec(Vec::<u8>::new()),
-                },
-            }),
+            None => {
+                let count = n
+                    .checked_add(1)
+                    .ok_or_else(|| alloc::too_large(&what, None))?;
+                Ok(Tensor {
+                    dtype,
+                    shape: shape.into(),
+                    storage: Storage::Variable {
+                        offsets: ScalarBuffer::from(alloc::try_filled(count, 0i64, &what)?),
+                        values: Buffer::from_vec(Vec::<u8>::new()),
+                    },
+                })
+            }
         }
     }
 
@@ -273,11 +279,36 @@ impl Tensor {
             )));
         }
         let n = checked_num_elements(&shape)?;
-        let v = value.reshape(Vec::new())?;
-        let index = vec![0usize; n];
-        let mut t = v.gather_values(&index)?;
-        t.shape = shape.into();
-        Ok(t)
+        let what = format!("fill of shape {shape:?} with {} values", value.dtype);
+        let storage = match &value.storage {
+            Storage::Fixed(b) => {
+                let one = &b.as_slice()[..value.dtype.item_size().unwrap_or(0)];
+                Storage::Fixed(alloc::try_repeated(one, n, &what)?)
+            }
+            Storage::Variable { offsets, values } => {
+                let one = &values.as_slice()[offsets[0] as usize..offsets[1] as usize];
+                let bytes = alloc::bytes_for(n, one.len(), &what)?;
+                let count = n
+                    .checked_add(1)
+                    .ok_or_else(|| alloc::too_large(&what, None))?;
+                let mut new_offsets = alloc::try_vec::<i64>(count, &what)?;
+                let mut out = alloc::try_vec::<u8>(bytes, &what)?;
+                new_offsets.push(0);
+                for _ in 0..n {
+                    out.extend_from_slice(one);
+                    new_offsets.push(out.len() as i64);
+                }
+                Storage::Variable {
+                    offsets: ScalarBuffer::from(new_offsets),
+                    values: Buffer::from_vec(out),
+                }
+            }
+        };
+        Ok(Tensor {
+            dtype: value.dtype,
+            shape: shape.into(),
+            storage,
+        })
     }
 
     // ----- inspection -----------------------------------------------------------------------

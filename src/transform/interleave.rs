@@ -154,7 +154,8 @@ impl Node for InterleaveNode {
             read_ahead: self.options.read_ahead,
             stage: self.stage,
             ctx: ctx.clone(),
-            slots: (0..self.options.cycle_length).map(|_| None).collect(),
+            slots: Vec::new(),
+            cycle_length: self.options.cycle_length,
             block_length: self.options.block_length,
             cycle_index: 0,
             block_index: 0,
@@ -174,7 +175,10 @@ struct Cycle {
     read_ahead: Option<usize>,
     stage: &'static str,
     ctx: Context,
+    /// The cycle's places opened so far (it grows up to `cycle_length`, which is an argument and
+    /// is not allocated by).
     slots: Vec<Option<Items>>,
+    cycle_length: usize,
     block_length: usize,
     cycle_index: usize,
     block_index: usize,
@@ -187,7 +191,15 @@ struct Cycle {
 impl Cycle {
     fn advance(&mut self) {
         self.block_index = 0;
-        self.cycle_index = (self.cycle_index + 1) % self.slots.len();
+        let next = self.cycle_index + 1;
+        // Places never opened stay empty once the input has ended: TensorFlow steps over them one
+        // by one, which is the same as going back to the first place at once.
+        self.cycle_index =
+            if next == self.cycle_length || (self.end_of_input && next >= self.slots.len()) {
+                0
+            } else {
+                next
+            };
     }
 
     /// Opens the dataset of input element `index`.
@@ -210,7 +222,7 @@ impl Cycle {
                 return None;
             }
             let ci = self.cycle_index;
-            if let Some(current) = self.slots[ci].as_mut() {
+            if let Some(current) = self.slots.get_mut(ci).and_then(Option::as_mut) {
                 match current.next() {
                     Some(Ok(e)) => {
                         self.block_index += 1;
@@ -236,7 +248,10 @@ impl Cycle {
                         self.input_index += 1;
                         match self.open_one(index, element) {
                             Ok(stream) => {
-                                self.slots[ci] = Some(stream);
+                                match self.slots.get_mut(ci) {
+                                    Some(slot) => *slot = Some(stream),
+                                    None => self.slots.push(Some(stream)),
+                                }
                                 self.num_open += 1;
                             }
                             Err(e) => return Some(Err(e)),

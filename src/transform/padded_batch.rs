@@ -7,7 +7,7 @@ use super::batcher::{tf_shape, Fit};
 use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
 use crate::element::{Batch, Element, ElementSpec, TensorSpec};
 use crate::error::{Error, Result};
-use crate::tensor::{DType, Tensor};
+use crate::tensor::{alloc, DType, Tensor};
 
 struct PaddedBatchNode {
     input: Arc<dyn Node>,
@@ -83,16 +83,18 @@ fn pad_fixed_width(
     };
     // Sizes come from the padded shapes (an argument) and the data: checked, and allocated
     // fallibly, so that an absurd shape is an error rather than an abort.
+    let what = format!(
+        "a padded batch of {} elements of shape {target:?}",
+        elements.len()
+    );
     let per_element = target
         .iter()
         .try_fold(item, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| Error::too_large(None).with_stage("padded_batch"))?;
-    let total = per_element
-        .checked_mul(elements.len())
-        .ok_or_else(|| Error::too_large(None).with_stage("padded_batch"))?;
-    let mut out: Vec<u8> = Vec::new();
-    out.try_reserve_exact(total)
-        .map_err(|_| Error::too_large(Some(total)).with_stage("padded_batch"))?;
+        .ok_or_else(|| alloc::too_large(&what, None).with_stage("padded_batch"))?;
+    let total = alloc::bytes_for(per_element, elements.len(), &what)
+        .map_err(|e| e.with_stage("padded_batch"))?;
+    let mut out: Vec<u8> =
+        alloc::try_vec(total, &what).map_err(|e| e.with_stage("padded_batch"))?;
     if pad_bytes.iter().all(|&b| b == 0) {
         out.resize(total, 0);
     } else {

@@ -95,7 +95,8 @@ impl Node for PrefetchNode {
     fn open(&self, ctx: &Context) -> Result<Stream> {
         // The input runs on the producer thread: its time is not the consumer's.
         let input = self.input.open(&ctx.on_own_thread())?.into_items();
-        let (tx, rx) = bounded(self.buffer_size);
+        // The channel allocates its slots up front: a size beyond any real need is held at a bound.
+        let (tx, rx) = bounded(self.buffer_size.min(MAX_PREFETCH_SLOTS));
         let budget = ctx.runtime.budget.clone();
         let counters = ctx.stage.clone();
         let producer_counters = counters.clone();
@@ -153,11 +154,15 @@ impl Node for PrefetchNode {
     }
 }
 
+/// The most elements a prefetch queue holds, whatever its `buffer_size`.
+const MAX_PREFETCH_SLOTS: usize = 1 << 16;
+
 impl Dataset {
     /// Produces elements on a separate thread, up to `buffer_size` ahead of the consumer
     /// (tf.data's `prefetch`). Queued elements count against the memory budget
     /// ([`crate::runtime::Options::with_memory_budget`]). Dropping the iteration stops and joins the
-    /// thread.
+    /// thread. A `buffer_size` above 65,536 buffers 65,536 elements (the queue's slots are allocated
+    /// up front; the elements produced are the same).
     pub fn prefetch(&self, buffer_size: usize) -> Dataset {
         self.derive(PrefetchNode {
             input: self.node().clone(),

@@ -41,7 +41,8 @@ fn window_stream(
         if done {
             return None;
         }
-        let last = start + (size - 1) * stride;
+        // Sizes are arguments: a window's end past `usize::MAX` is the end of any input.
+        let last = start.saturating_add((size - 1).saturating_mul(stride));
         while !exhausted && base + buffer.len() <= last {
             match input.next() {
                 Some(Ok(item)) => buffer.push_back(item.element),
@@ -65,7 +66,7 @@ fn window_stream(
             done = true;
             return None;
         }
-        start += shift;
+        start = start.saturating_add(shift);
         while base < start && !buffer.is_empty() {
             buffer.pop_front();
             base += 1;
@@ -93,7 +94,7 @@ impl Windows {
                 let (size, shift, stride) =
                     (self.size as u64, self.shift as u64, self.stride as u64);
                 if self.drop_remainder {
-                    let span = (size - 1) * stride + 1;
+                    let span = (size - 1).saturating_mul(stride).saturating_add(1);
                     Cardinality::Finite(if n < span { 0 } else { (n - span) / shift + 1 })
                 } else {
                     Cardinality::Finite(n / shift + u64::from(n % shift != 0))

@@ -253,7 +253,10 @@ fn every_golden_file_is_in_a_catalog() {
             let p = entry.unwrap().path();
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
             if p.is_dir() {
-                stack.push(p);
+                // pipeline/: files for the command line, whose own test reads their catalog.
+                if name != "pipeline" {
+                    stack.push(p);
+                }
             } else if !name.ends_with(".md")
                 && !name.ends_with(".py")
                 && name != "catalog.json"

@@ -14,6 +14,7 @@ mod frames_bad_input;
 mod frames_common;
 mod frames_polars;
 mod gather;
+mod hostile_arguments;
 mod interop_python;
 mod ipc;
 mod npy;

@@ -111,6 +111,7 @@ pub fn parse_function(text: &str) -> Result<Function> {
         tokens,
         pos: 0,
         text,
+        depth: 0,
     };
     let arrow = p.tokens.iter().position(|t| *t == Tok::Arrow);
     let params = match arrow {
@@ -160,7 +161,10 @@ fn tokenize(text: &str) -> Result<Vec<Tok>> {
     let mut out = Vec::new();
     let mut i = 0;
     let bad = |i: usize| {
-        Error::invalid_argument(format!("cannot read function {text:?} at character {i}"))
+        Error::invalid_argument(format!(
+            "cannot read function {} at character {i}",
+            quoted_head(text)
+        ))
     };
     while i < chars.len() {
         let c = chars[i];
@@ -229,18 +233,55 @@ fn tokenize(text: &str) -> Result<Vec<Tok>> {
     Ok(out)
 }
 
+/// How deeply a function's body may nest (parentheses, unary minus, calls, tuples and dicts, and
+/// each link of a chain of binary operators): evaluating and dropping the tree recurse, on threads
+/// with small stacks, so the parser refuses deeper text with an error instead of letting it abort.
+pub const MAX_NESTING: usize = 200;
+
+/// `text` quoted for an error message: its first 80 characters, then how many more there are.
+fn quoted_head(text: &str) -> String {
+    const SHOWN: usize = 80;
+    match text.char_indices().nth(SHOWN) {
+        None => format!("{text:?}"),
+        Some((end, _)) => {
+            let rest = text[end..].chars().count();
+            format!("{:?}… ({rest} more characters)", &text[..end])
+        }
+    }
+}
+
 struct Parser<'a> {
     tokens: Vec<Tok>,
     pos: usize,
     text: &'a str,
+    /// The nesting of the tree being built at this point (see [`MAX_NESTING`]).
+    depth: usize,
 }
 
 impl Parser<'_> {
     fn error(&self, what: &str) -> Error {
         Error::invalid_argument(format!(
-            "cannot read function {:?}: {what} (token {})",
-            self.text, self.pos
+            "cannot read function {}: {what} (token {})",
+            quoted_head(self.text),
+            self.pos
         ))
+    }
+
+    /// One level deeper, or an error past [`MAX_NESTING`].
+    fn deepen(&mut self) -> Result<()> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.error(&format!("nested more than {MAX_NESTING} levels deep")));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Runs `parse` one level deeper, then comes back to this level (also after an error).
+    fn nested<T>(&mut self, parse: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        let level = self.depth;
+        let out = self.deepen().and_then(|()| parse(self));
+        self.depth = level;
+        out
     }
 
     fn peek(&self) -> Option<&Tok> {
@@ -298,6 +339,10 @@ impl Parser<'_> {
     }
 
     fn body(&mut self) -> Result<Body> {
+        self.nested(Self::body_here)
+    }
+
+    fn body_here(&mut self) -> Result<Body> {
         if self.eat(&Tok::LBrace) {
             let mut items = Vec::new();
             while !self.eat(&Tok::RBrace) {
@@ -349,6 +394,11 @@ impl Parser<'_> {
     }
 
     fn sum(&mut self) -> Result<Expr> {
+        // Each link of the chain makes the (left-deep) tree one level deeper.
+        self.nested(Self::sum_chain)
+    }
+
+    fn sum_chain(&mut self) -> Result<Expr> {
         let mut left = self.term()?;
         loop {
             let op = match self.peek() {
@@ -357,11 +407,16 @@ impl Parser<'_> {
                 _ => return Ok(left),
             };
             self.pos += 1;
+            self.deepen()?;
             left = Expr::Binary(op, Box::new(left), Box::new(self.term()?));
         }
     }
 
     fn term(&mut self) -> Result<Expr> {
+        self.nested(Self::term_chain)
+    }
+
+    fn term_chain(&mut self) -> Result<Expr> {
         let mut left = self.factor()?;
         loop {
             let op = match self.peek() {
@@ -369,11 +424,16 @@ impl Parser<'_> {
                 _ => return Ok(left),
             };
             self.pos += 1;
+            self.deepen()?;
             left = Expr::Binary(op, Box::new(left), Box::new(self.factor()?));
         }
     }
 
     fn factor(&mut self) -> Result<Expr> {
+        self.nested(Self::factor_here)
+    }
+
+    fn factor_here(&mut self) -> Result<Expr> {
         match self.peek().cloned() {
             Some(Tok::Int(v)) => {
                 self.pos += 1;

@@ -3,4 +3,5 @@
 
 mod cli;
 mod cli_bad_input;
+mod cli_hostile;
 mod tf_parity;

@@ -65,8 +65,9 @@ pub(crate) enum Builder {
 
 impl Builder {
     /// An empty buffer for `capacity` values of `dtype`.
+    /// The capacity comes from the batch size (an argument): it is reserved up to a bound.
     pub(crate) fn new(dtype: DType, capacity: usize) -> Builder {
-        let c = capacity;
+        let c = capacity.min(1 << 24);
         match dtype {
             DType::Bool => Builder::Bool(Vec::with_capacity(c)),
             DType::U8 => Builder::U8(Vec::with_capacity(c)),
@@ -157,7 +158,10 @@ impl Builder {
             shape: Vec<usize>,
             capacity: usize,
         ) -> Result<Tensor> {
-            Tensor::from_vec(shape, std::mem::replace(v, Vec::with_capacity(capacity)))
+            Tensor::from_vec(
+                shape,
+                std::mem::replace(v, Vec::with_capacity(capacity.min(1 << 24))),
+            )
         }
         match self {
             Builder::Bool(v) => out(v, shape, capacity),
@@ -178,7 +182,7 @@ impl Builder {
                 offsets,
                 values,
             } => {
-                let mut fresh = Vec::with_capacity(capacity + 1);
+                let mut fresh = Vec::with_capacity(capacity.min(1 << 24) + 1);
                 fresh.push(0);
                 let offsets = std::mem::replace(offsets, fresh);
                 let values = std::mem::take(values);

@@ -135,7 +135,7 @@ impl CsvReader {
         let schema = self.schema.clone();
         let components = schema.components();
         for (b, c) in self.builders.iter_mut().zip(components) {
-            *b = Builder::new(c.dtype, max_rows * c.columns.len());
+            *b = Builder::new(c.dtype, max_rows.saturating_mul(c.columns.len()));
         }
         let mut rows = 0;
         while rows < max_rows {

@@ -10,7 +10,7 @@ use memmap2::Mmap;
 
 use super::header::{parse_header, ByteOrder, NpyHeader};
 use crate::error::{Error, Result};
-use crate::tensor::{DType, Tensor};
+use crate::tensor::{alloc, DType, Tensor};
 
 /// Where an array came from, for error positions: a file, and a member when it is inside an NPZ.
 #[derive(Debug, Clone, Default)]
@@ -296,7 +296,8 @@ impl NpyFile {
             Rows::Range(a, b) => Box::new(a..b),
             Rows::Indices(ix) => Box::new(ix.iter().copied()),
         };
-        let mut out = MutableBuffer::with_capacity(count * row_len * item);
+        let bytes = alloc::bytes_for(count, row_len * item, &format!("{count} rows of {dims:?}"))?;
+        let mut out = MutableBuffer::with_capacity(bytes);
         if self.needs_transpose() {
             // Fortran strides (in values) of dimensions 1.. : F_1 = n, F_j = F_{j-1} * d_{j-1}.
             let mut fstrides = Vec::with_capacity(dims.len());

@@ -22,8 +22,14 @@ pub(crate) enum Column {
     },
 }
 
+/// The most values a column reserves before it sees the records.
+const MAX_PREALLOCATED_VALUES: usize = 1 << 24;
+
 impl Column {
+    /// An empty column with room for `capacity` values, reserved up to a bound: the capacity comes
+    /// from the features' shapes (an argument), and the records decide the rest.
     fn new(dtype: DType, capacity: usize) -> Column {
+        let capacity = capacity.min(MAX_PREALLOCATED_VALUES);
         match dtype {
             DType::F32 => Column::F32(MutableBuffer::with_capacity(capacity * 4)),
             DType::I64 => Column::I64(Vec::with_capacity(capacity)),

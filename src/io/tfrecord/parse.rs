@@ -32,6 +32,17 @@ pub enum FeatureSpec {
     },
 }
 
+/// The number of values of `shape`, `None` when it overflows.
+fn checked_count(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+fn shape_overflows(name: &str, shape: &[usize]) -> Error {
+    Error::invalid_argument(format!(
+        "feature {name:?}: shape {shape:?} has more values than fit in memory"
+    ))
+}
+
 impl FeatureSpec {
     /// A required fixed-length feature.
     pub fn fixed(dtype: DType, shape: impl Into<Vec<usize>>) -> Self {
@@ -132,6 +143,14 @@ impl FeatureDescription {
                 return Err(Error::invalid_argument(format!(
                     "feature {name:?}: a tf.train.Example holds int64, float32 and bytes/string values, not {dtype}"
                 )));
+            }
+            if let FeatureSpec::FixedLen { shape, .. } = &spec {
+                // Parsing multiplies the shape out: it must fit, once, here.
+                crate::tensor::alloc::bytes_for(
+                    checked_count(shape).ok_or_else(|| shape_overflows(&name, shape))?,
+                    8,
+                    &format!("feature {name:?} of shape {shape:?}"),
+                )?;
             }
             let spec = match spec {
                 FeatureSpec::FixedLen {

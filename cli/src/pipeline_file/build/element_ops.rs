@@ -20,7 +20,7 @@ use crate::pipeline_file::cast;
 use slicestream::dataset::Dataset;
 use slicestream::element::{Element, ElementSpec, Structure, TensorSpec};
 use slicestream::error::{Error, Result};
-use slicestream::tensor::{DType, Tensor};
+use slicestream::tensor::{alloc, DType, Tensor};
 
 /// The names of the element ops, for messages.
 pub(super) const ELEMENT_OPS: &str = "cast, scale, one_hot, select, rename, decode_raw";
@@ -217,7 +217,13 @@ fn one_hot(ds: &Dataset, op: &Value, stage: String) -> Result<Dataset> {
     Ok(map_leaves(ds, out, vec![leaf], stage, move |t| {
         let indices = cast(t, DType::I64)?;
         let indices = indices.as_slice::<i64>()?;
-        let mut values = vec![0f32; indices.len() * depth];
+        let count = indices.len().checked_mul(depth).ok_or_else(|| {
+            alloc::too_large(
+                &format!("one_hot of {} indices, depth {depth}", indices.len()),
+                None,
+            )
+        })?;
+        let mut values = alloc::try_filled(count, 0f32, &format!("one_hot of depth {depth}"))?;
         for (row, &k) in indices.iter().enumerate() {
             if let Some(k) = usize::try_from(k).ok().filter(|&k| k < depth) {
                 values[row * depth + k] = 1.0;
@@ -371,7 +377,10 @@ fn decode_raw(ds: &Dataset, op: &Value, stage: String) -> Result<Dataset> {
             Some(inner) => inner.clone(),
             None => vec![len / item],
         };
-        let want = inner.iter().product::<usize>() * item;
+        let want = inner
+            .iter()
+            .try_fold(item, |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| alloc::too_large(&format!("decode_raw to shape {inner:?}"), None))?;
         if len != want {
             return Err(Error::incompatible(format!(
                 "decode_raw: {len} bytes do not make {dtype} values of shape {inner:?} ({want} bytes)"
