@@ -9,7 +9,6 @@
 //! too). A failed or abandoned export leaves nothing under the target name: the file is written under
 //! a temporary name and renamed by [`IpcWriter::finish`].
 
-use std::fs::File;
 use std::io::{BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,6 +24,7 @@ use crate::element::{Batch, ElementSpec};
 use crate::error::{Error, Result};
 use crate::frames::{BatchStream, FrameOptions, RecordBatchConverter, RecordBatchNode};
 use crate::io::sink::frames::{write_dataset, ExportSummary, RecordBatchFileWriter};
+use crate::io::FaultFile;
 use crate::io::TempFile;
 
 /// Which of Arrow's two IPC formats.
@@ -78,8 +78,8 @@ impl IpcWriteOptions {
 }
 
 enum Writer {
-    File(FileWriter<BufWriter<File>>),
-    Stream(StreamWriter<BufWriter<File>>),
+    File(FileWriter<BufWriter<FaultFile>>),
+    Stream(StreamWriter<BufWriter<FaultFile>>),
 }
 
 /// Writes batches to an Arrow IPC file or stream as they arrive, one record batch each.
@@ -223,8 +223,8 @@ fn detect(path: &Path) -> Result<IpcFormat> {
     })
 }
 
-fn open(path: &Path) -> Result<File> {
-    File::open(path).map_err(|e| {
+fn open(path: &Path) -> Result<FaultFile> {
+    FaultFile::open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::not_found(format!("no file {}", path.display())).with_file(path)
         } else {

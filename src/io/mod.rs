@@ -17,5 +17,7 @@ pub mod tensor_proto;
 #[cfg(feature = "tfrecord")]
 pub mod tfrecord;
 
+pub mod faults;
 mod temp_file;
+pub(crate) use faults::FaultFile;
 pub(crate) use temp_file::TempFile;

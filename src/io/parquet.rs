@@ -23,7 +23,6 @@
 //! A failed or abandoned export leaves nothing under the target name: the file is written under a
 //! temporary name in the same directory and renamed by [`ParquetWriter::finish`].
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,6 +43,7 @@ use crate::frames::{
     check_same_columns, BatchStream, FrameOptions, RecordBatchConverter, RecordBatchNode,
 };
 use crate::io::sink::frames::{write_dataset, ExportSummary, RecordBatchFileWriter};
+use crate::io::FaultFile;
 use crate::io::TempFile;
 
 /// The compression of a Parquet file's pages.
@@ -138,7 +138,7 @@ impl ParquetWriteOptions {
 }
 
 /// An open export: its temp file, the Arrow writer, and a second handle of the file (to sync it).
-type OpenParquet = (TempFile, (ArrowWriter<BufWriter<File>>, File));
+type OpenParquet = (TempFile, (ArrowWriter<BufWriter<FaultFile>>, FaultFile));
 
 /// Writes batches to a Parquet file as they arrive, one row group flushed whenever it fills.
 ///
@@ -253,6 +253,15 @@ impl ParquetWriter {
     }
 }
 
+/// A reader's error: the file's own I/O error when one happened under it, else as
+/// [`parquet_error`].
+fn read_error(file: &FaultFile, e: parquet::errors::ParquetError, path: &Path) -> Error {
+    match file.take_read_error() {
+        Some(io) => Error::io(io, path),
+        None => parquet_error(e, path),
+    }
+}
+
 fn parquet_error(e: parquet::errors::ParquetError, file: &Path) -> Error {
     match e {
         parquet::errors::ParquetError::External(inner) => {
@@ -277,9 +286,9 @@ struct ParquetInput {
 
 impl ParquetInput {
     fn open(path: &Path, columns: Option<&[&str]>) -> Result<Self> {
-        let file = File::open(path).map_err(|e| open_error(e, path))?;
+        let file = FaultFile::open(path).map_err(|e| open_error(e, path))?;
         let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
-            .map_err(|e| parquet_error(e, path))?;
+            .map_err(|e| read_error(&file, e, path))?;
         let full = metadata.schema().clone();
         let indices: Vec<usize> = match columns {
             None => (0..full.fields().len()).collect(),
@@ -319,7 +328,7 @@ impl ParquetInput {
     /// The record batches of the file, one per row group, decoded as they are asked for.
     fn batches(&self) -> Result<BatchStream> {
         let path = self.path.clone();
-        let file = File::open(&path).map_err(|e| open_error(e, &path))?;
+        let file = FaultFile::open(&path).map_err(|e| open_error(e, &path))?;
         let groups = self.metadata.metadata().num_row_groups();
         let (metadata, mask) = (self.metadata.clone(), self.mask.clone());
         let mut group = 0usize;
@@ -331,9 +340,11 @@ impl ParquetInput {
                     Some(Err(e)) => {
                         current = None;
                         group = groups;
-                        return Some(Err(Error::format("Parquet")
-                            .with_source(e)
-                            .with_file(&path)));
+                        // An I/O failure under the decoder is an I/O error, not a bad file.
+                        return Some(Err(match file.take_read_error() {
+                            Some(io) => Error::io(io, &path),
+                            None => Error::format("Parquet").with_source(e).with_file(&path),
+                        }));
                     }
                     None => current = None,
                 }
@@ -351,7 +362,7 @@ impl ParquetInput {
                         .with_projection(mask.clone())
                         .with_batch_size(rows)
                         .build()
-                        .map_err(|e| parquet_error(e, &path))
+                        .map_err(|e| read_error(&file, e, &path))
                 });
             group += 1;
             match reader {

@@ -2,11 +2,12 @@
 //! complete and removed when abandoned, so that a failed write never leaves a file that looks whole.
 //! Every writer of slicestream (NPY, TFRecord, CSV, Parquet, Arrow IPC) goes through it.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
+use crate::io::FaultFile;
 
 /// The temporary file `.NAME.PID-N.tmp` in the target's directory. [`TempFile::persist`] syncs and
 /// renames it to the target; dropping it before that removes it.
@@ -20,7 +21,7 @@ pub(crate) struct TempFile {
 impl TempFile {
     /// Creates the temporary file for `target` (which must name a file in an existing directory),
     /// open for reading and writing.
-    pub(crate) fn create(target: &Path) -> Result<(TempFile, File)> {
+    pub(crate) fn create(target: &Path) -> Result<(TempFile, FaultFile)> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let name = target.file_name().ok_or_else(|| {
             Error::invalid_argument(format!("{} does not name a file", target.display()))
@@ -43,7 +44,7 @@ impl TempFile {
             tmp,
             persisted: false,
         };
-        Ok((temp, file))
+        Ok((temp, FaultFile::wrap(file, target)))
     }
 
     /// The final path.
@@ -53,9 +54,22 @@ impl TempFile {
     }
 
     /// Syncs `file` (already flushed by the caller), closes it and renames it to the target.
-    pub(crate) fn persist(mut self, file: File) -> Result<()> {
+    pub(crate) fn persist(self, file: FaultFile) -> Result<()> {
+        self.sync(file)?;
+        self.rename()
+    }
+
+    /// Syncs `file` (already flushed by the caller) and closes it; it stays under its temporary
+    /// name until [`TempFile::rename`] (for outputs of several files, all synced before any is
+    /// renamed).
+    pub(crate) fn sync(&self, file: FaultFile) -> Result<()> {
         file.sync_all().map_err(|e| Error::io(e, &self.target))?;
         drop(file);
+        Ok(())
+    }
+
+    /// Renames the synced temporary file to the target.
+    pub(crate) fn rename(mut self) -> Result<()> {
         std::fs::rename(&self.tmp, &self.target).map_err(|e| Error::io(e, &self.target))?;
         self.persisted = true;
         Ok(())

@@ -137,6 +137,11 @@ pub(crate) struct ParallelMap {
     carry: Option<Item>,
     /// The largest input element so far, in bytes.
     largest: usize,
+    /// The largest output element so far, in bytes (`None` until a chunk has come back). Under a
+    /// budget, each pulled element counts as the larger of its own size and this, so that a map
+    /// that grows its elements cannot start more work than the budget holds; until the first chunk
+    /// is back, one chunk runs at a time.
+    largest_output: Option<usize>,
     ready: VecDeque<Result<Element>>,
     ready_reservation: Option<Reservation>,
     /// The sequence number of the next item out.
@@ -185,6 +190,7 @@ impl ParallelMap {
             stash: None,
             carry: None,
             largest: 0,
+            largest_output: None,
             ready: VecDeque::new(),
             ready_reservation: None,
             out_seq: 0,
@@ -220,12 +226,20 @@ impl ParallelMap {
         if let Some(s) = self.stash.take() {
             return Some(s);
         }
+        // Under a budget, a chunk's outputs take at most a `max_in_flight`-th of it (at least one
+        // element), each as large as the largest output so far.
+        let per_output = self.largest_output.unwrap_or(0);
+        let cap = self.budget.limit().map(|l| l / self.max_in_flight);
         if let Some((source, indices)) = self.indexed.as_mut() {
-            let mut items = Vec::with_capacity(self.chunk_size.min(MAX_CHUNK_PREALLOCATED));
+            let count = match cap {
+                Some(cap) if per_output > 0 => self.chunk_size.min((cap / per_output).max(1)),
+                _ => self.chunk_size,
+            };
+            let mut items = Vec::with_capacity(count.min(MAX_CHUNK_PREALLOCATED));
             let mut error = None;
             if !self.input_done {
-                match indices.fill(self.chunk_size, &mut items) {
-                    Ok(n) => self.input_done = n < self.chunk_size,
+                match indices.fill(count, &mut items) {
+                    Ok(n) => self.input_done = n < count,
                     Err(e) => {
                         self.input_done = true;
                         error = Some(e);
@@ -233,9 +247,12 @@ impl ParallelMap {
                 }
             }
             let inputs = Inputs::Indices(source.clone(), items, error);
-            return (inputs.len() > 0).then(|| (inputs, 0, self.budget.empty()));
+            let bytes = match cap {
+                Some(_) => inputs.len().saturating_mul(per_output),
+                None => 0,
+            };
+            return (inputs.len() > 0).then(|| (inputs, bytes, self.budget.empty()));
         }
-        let cap = self.budget.limit().map(|l| l / self.max_in_flight);
         let mut items = Vec::with_capacity(self.chunk_size.min(MAX_CHUNK_PREALLOCATED));
         let mut bytes = 0usize;
         let mut held: Option<Reservation> = None;
@@ -249,6 +266,7 @@ impl ParallelMap {
                 Some(Ok(item)) => {
                     let n = item.element.nbytes();
                     self.largest = self.largest.max(n);
+                    let n = n.max(self.largest_output.unwrap_or(0));
                     if !items.is_empty() && cap.is_some_and(|cap| bytes.saturating_add(n) > cap) {
                         self.carry = Some(item);
                         break;
@@ -278,12 +296,18 @@ impl ParallelMap {
         let Some(limit) = self.budget.limit() else {
             return false;
         };
-        holds && self.budget.in_flight() + self.largest > limit
+        let largest = self.largest.max(self.largest_output.unwrap_or(0));
+        holds && self.budget.in_flight() + largest > limit
     }
 
     /// Starts chunks until `max_in_flight` are running, the input ends, or the budget is full.
     fn dispatch(&mut self) {
         while self.in_flight < self.max_in_flight && !self.failed {
+            // Under a budget, the size of the outputs is learnt from one chunk before more start.
+            let learning = self.budget.limit().is_some() && self.largest_output.is_none();
+            if learning && self.in_flight > 0 {
+                return;
+            }
             let Some((items, bytes, mut reservation)) = self.pull() else {
                 return;
             };
@@ -442,6 +466,14 @@ impl Iterator for ParallelMap {
                 continue;
             }
             let chunk = self.receive()?;
+            let largest_out = chunk
+                .results
+                .iter()
+                .filter_map(|r| r.as_ref().ok().map(Element::nbytes))
+                .max();
+            if let Some(n) = largest_out {
+                self.largest_output = Some(self.largest_output.unwrap_or(0).max(n));
+            }
             self.ready.extend(chunk.results);
             self.ready_reservation = chunk.reservation;
         }

@@ -566,3 +566,5 @@ fn a_budget_of_a_few_elements_completes_within_the_budget() {
         }
     });
 }
+
+mod io_faults;

@@ -2,7 +2,9 @@
 //! peak anonymous memory. Used by `cargo bench` and the CLI's `bench`.
 
 mod cases;
+pub mod hostile;
 pub mod memory;
+pub mod soak;
 
 pub use cases::{
     describe, remove_stream_file, run_case, run_case_as, sequences, CaseResult, OutputForm, BATCH,

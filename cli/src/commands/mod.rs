@@ -10,6 +10,7 @@ mod outputs;
 mod plot;
 mod progress;
 mod run;
+mod stress;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -52,6 +53,9 @@ enum Command {
     /// Run a pipeline file ({"input": …, "pipeline": […]}) and write its elements as JSON lines or to
     /// a file.
     Run(run::Args),
+    /// The memory budget under hostile pipelines and soak runs: peak anonymous memory against the
+    /// budget, memory and worker threads over many epochs and iterators.
+    Stress(stress::Args),
     /// Draw PNG charts: class counts, a histogram, one element's values, an image grid, or
     /// throughput from `bench --json`.
     Plot(plot::Args),
@@ -148,6 +152,7 @@ pub fn main() -> ExitCode {
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Run(args)) => run::run(args),
         Some(Command::Plot(args)) => plot::run(args),
+        Some(Command::Stress(args)) => stress::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

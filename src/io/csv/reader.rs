@@ -1,7 +1,6 @@
 //! [`CsvReader`]: a CSV file read as chunks of rows, one column buffer per component, with errors that
 //! name the file, the row and the column.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,6 +10,7 @@ use super::parse::Builder;
 use super::records::{check_width, csv_reader, next_record, At};
 use super::schema::CsvSchema;
 use crate::error::{Error, Result};
+use crate::io::FaultFile;
 use crate::tensor::Tensor;
 
 /// Reads a CSV file as chunks of rows, each a set of tensors (one per component, leading dimension
@@ -21,7 +21,7 @@ use crate::tensor::Tensor;
 pub struct CsvReader {
     schema: Arc<CsvSchema>,
     path: PathBuf,
-    reader: csv::Reader<File>,
+    reader: csv::Reader<FaultFile>,
     record: ByteRecord,
     builders: Vec<Builder>,
     row: u64,

@@ -1,7 +1,6 @@
 //! The record layer of the CSV reader: opening a file, framing records with the `csv` crate, and
 //! where a record is (for messages and positions). Schemas and readers build on it.
 
-use std::fs::File;
 use std::io;
 use std::path::Path;
 
@@ -9,10 +8,11 @@ use csv::ByteRecord;
 
 use super::CsvOptions;
 use crate::error::{Error, Result};
+use crate::io::FaultFile;
 
 /// Opens `path` for reading, [`NotFound`](crate::ErrorKind::NotFound) when it does not exist.
-pub(crate) fn open_file(path: &Path) -> Result<File> {
-    File::open(path).map_err(|e| {
+pub(crate) fn open_file(path: &Path) -> Result<FaultFile> {
+    FaultFile::open(path).map_err(|e| {
         if e.kind() == io::ErrorKind::NotFound {
             Error::not_found(format!("CSV file {}", path.display()))
                 .with_source(e)
@@ -24,7 +24,7 @@ pub(crate) fn open_file(path: &Path) -> Result<File> {
 }
 
 /// A `csv` reader over `path` configured by `options` (every line a record: the header is ours).
-pub(crate) fn csv_reader(path: &Path, options: &CsvOptions) -> Result<csv::Reader<File>> {
+pub(crate) fn csv_reader(path: &Path, options: &CsvOptions) -> Result<csv::Reader<FaultFile>> {
     let file = open_file(path)?;
     Ok(csv::ReaderBuilder::new()
         .has_headers(false)
@@ -95,7 +95,7 @@ pub(crate) fn csv_error(e: csv::Error, path: &Path) -> Error {
 
 /// Reads the next record into `record`; `false` at the end.
 pub(crate) fn next_record(
-    reader: &mut csv::Reader<File>,
+    reader: &mut csv::Reader<FaultFile>,
     record: &mut ByteRecord,
     path: &Path,
 ) -> Result<bool> {

@@ -1,6 +1,5 @@
 //! [`NpyFile`]: one NPY array, memory-mapped (or held in a buffer), read whole or by rows.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -10,6 +9,7 @@ use memmap2::Mmap;
 
 use super::header::{parse_header, ByteOrder, NpyHeader};
 use crate::error::{Error, Result};
+use crate::io::FaultFile;
 use crate::tensor::{alloc, DType, Tensor};
 
 /// Where an array came from, for error positions: a file, and a member when it is inside an NPZ.
@@ -40,8 +40,8 @@ impl Origin {
 }
 
 /// Opens `path` for reading; a missing file is [`crate::ErrorKind::NotFound`], other failures [`crate::ErrorKind::Io`].
-pub(crate) fn open_file(path: &Path) -> Result<File> {
-    File::open(path).map_err(|e| {
+pub(crate) fn open_file(path: &Path) -> Result<FaultFile> {
+    FaultFile::open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::not_found(format!("no such file: {}", path.display()))
                 .with_source(e)
@@ -54,7 +54,7 @@ pub(crate) fn open_file(path: &Path) -> Result<File> {
 
 /// Maps `file` read-only into an Arrow buffer that keeps the map alive (no copy). Empty files are
 /// an error (they cannot be mapped and hold no NPY or ZIP data).
-pub(crate) fn map_file(file: &File, path: &Path, what: &str) -> Result<Buffer> {
+pub(crate) fn map_file(file: &FaultFile, path: &Path, what: &str) -> Result<Buffer> {
     let len = file.metadata().map_err(|e| Error::io(e, path))?.len();
     if len == 0 {
         return Err(
@@ -66,6 +66,7 @@ pub(crate) fn map_file(file: &File, path: &Path, what: &str) -> Result<Buffer> {
     // SAFETY: the map is read-only. As with numpy.memmap, the file must not be truncated or
     // modified by another process while a tensor from it is alive (the OS would show the change or
     // raise SIGBUS); this is the documented contract of `NpyFile::open`.
+    let file = file.for_mapping().map_err(|e| Error::io(e, path))?;
     let mmap = unsafe { Mmap::map(file) }.map_err(|e| Error::io(e, path))?;
     let len = mmap.len();
     let ptr = NonNull::new(mmap.as_ptr() as *mut u8)

@@ -1,12 +1,12 @@
 //! Writing NPY files byte-identical to `np.save`: whole tensors ([`write_npy`]) or a stream of
 //! batches ([`NpyWriter`]), always through a temporary file renamed at the end.
 
-use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use super::header::encode_header;
 use crate::error::{Error, ErrorKind, Result};
+use crate::io::FaultFile;
 use crate::io::TempFile;
 use crate::tensor::{DType, Tensor};
 
@@ -79,7 +79,7 @@ pub fn write_npy(path: impl AsRef<Path>, tensor: &Tensor) -> Result<()> {
 pub struct NpyWriter {
     target: PathBuf,
     /// `None` once finished (or after a failed finish).
-    out: Option<(TempFile, BufWriter<File>)>,
+    out: Option<(TempFile, BufWriter<FaultFile>)>,
     dtype: DType,
     row_shape: Vec<usize>,
     row_bytes: usize,
@@ -204,7 +204,12 @@ impl NpyWriter {
     }
 
     /// Writes the final header in place, flushes to disk, and renames the temporary file to the target.
-    pub fn finish(mut self) -> Result<()> {
+    pub fn finish(self) -> Result<()> {
+        self.finish_synced()?.rename()
+    }
+
+    /// [`NpyWriter::finish`] but the rename: the complete file, synced, under its temporary name.
+    pub(crate) fn finish_synced(mut self) -> Result<TempFile> {
         let (temp, out) = self.out.take().ok_or_else(|| {
             Error::invalid_argument("the NPY writer is finished").with_file(&self.target)
         })?;
@@ -227,6 +232,7 @@ impl NpyWriter {
         let mut file = out.into_inner().map_err(|e| io(e.into_error()))?;
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         file.write_all(&header).map_err(io)?;
-        temp.persist(file)
+        temp.sync(file)?;
+        Ok(temp)
     }
 }

@@ -1,7 +1,6 @@
 //! [`CsvSink`]: rows written as CSV lines, tensors flattened into columns.
 
 use std::fmt::Write as _;
-use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
@@ -11,6 +10,7 @@ use super::{protocol, Sink};
 use crate::element::{Element, ElementSpec, Structure};
 use crate::error::{Error, Result};
 use crate::io::csv::csv_error;
+use crate::io::FaultFile;
 use crate::io::TempFile;
 use crate::tensor::{DType, Tensor, TensorElement};
 
@@ -59,7 +59,7 @@ pub struct CsvSink {
     path: PathBuf,
     delimiter: u8,
     header: bool,
-    out: Option<(TempFile, csv::Writer<BufWriter<File>>)>,
+    out: Option<(TempFile, csv::Writer<BufWriter<FaultFile>>)>,
     structure: Option<Structure>,
     columns: Vec<Column>,
     header_done: bool,
@@ -109,7 +109,7 @@ impl CsvSink {
         &self.path
     }
 
-    fn writer(&mut self) -> Result<&mut csv::Writer<BufWriter<File>>> {
+    fn writer(&mut self) -> Result<&mut csv::Writer<BufWriter<FaultFile>>> {
         match &mut self.out {
             Some((_, w)) => Ok(w),
             None => Err(protocol("write before begin")),
@@ -176,7 +176,7 @@ impl CsvSink {
 
 fn fields<T: TensorElement>(
     t: &Tensor,
-    out: &mut csv::Writer<BufWriter<File>>,
+    out: &mut csv::Writer<BufWriter<FaultFile>>,
     scratch: &mut String,
     show: impl Fn(&mut String, T),
 ) -> std::result::Result<(), csv::Error> {
@@ -197,7 +197,7 @@ fn display<T: std::fmt::Display>(s: &mut String, v: T) {
 
 fn write_tensor(
     t: &Tensor,
-    out: &mut csv::Writer<BufWriter<File>>,
+    out: &mut csv::Writer<BufWriter<FaultFile>>,
     scratch: &mut String,
 ) -> std::result::Result<(), csv::Error> {
     match t.dtype() {

@@ -201,10 +201,22 @@ impl Sink for NpySink {
             .with_component(s.component.clone())
             .with_file(&s.file));
         }
+        // Every file complete and synced before any appears under its name: a failure leaves none.
+        let mut synced = Vec::with_capacity(self.slots.len());
         for slot in &mut self.slots {
             if let Some(w) = slot.writer.take() {
-                w.finish()?;
+                synced.push((w.finish_synced()?, slot.file.clone()));
             }
+        }
+        let mut renamed: Vec<PathBuf> = Vec::new();
+        for (temp, file) in synced {
+            if let Err(e) = temp.rename() {
+                for f in &renamed {
+                    let _ = std::fs::remove_file(f);
+                }
+                return Err(e);
+            }
+            renamed.push(file);
         }
         Ok(self.rows)
     }

@@ -10,7 +10,6 @@
 //! pool thread are in flight.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -22,6 +21,7 @@ use super::{Compression, FeatureDescription, TfRecordReader};
 use crate::dataset::{Cardinality, Context, Dataset, Node, Stream};
 use crate::element::{Element, ElementSpec};
 use crate::error::{Error, ErrorKind, Result};
+use crate::io::FaultFile;
 
 /// Where one record's data is.
 struct Loc {
@@ -65,7 +65,7 @@ fn open_input(path: &Path, compression: Compression) -> Result<Option<Input>> {
             path: shared,
         }));
     }
-    let file = File::open(path).map_err(|e| {
+    let file = FaultFile::open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::not_found(format!("TFRecord file {}", path.display()))
                 .with_source(e)
@@ -81,7 +81,8 @@ fn open_input(path: &Path, compression: Compression) -> Result<Option<Input>> {
     // SAFETY: the map is read-only and private to this reader; as for memory-mapped NPY files,
     // the file must not be truncated or rewritten while it is read (the documented contract of
     // `from_tfrecord_example_batches`).
-    let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(e, path))?;
+    let file = file.for_mapping().map_err(|e| Error::io(e, path))?;
+    let map = unsafe { Mmap::map(file) }.map_err(|e| Error::io(e, path))?;
     Ok(Some(Input::Mapped {
         map: Arc::new(map),
         path: shared,

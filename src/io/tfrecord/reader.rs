@@ -1,6 +1,5 @@
 //! [`TfRecordReader`]: a TFRecord file, record by record, with both CRCs checked.
 
-use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -9,6 +8,7 @@ use flate2::bufread::{MultiGzDecoder, ZlibDecoder};
 use super::framing::{check_data_crc, read_header, At, FOOTER_BYTES, HEADER_BYTES};
 use super::Compression;
 use crate::error::{Error, Result};
+use crate::io::FaultFile;
 
 /// How much a record's buffer starts with when the stream's size is unknown (compressed files): a
 /// length field is only trusted as far as bytes actually arrive, so a corrupt length that claims
@@ -68,7 +68,7 @@ impl TfRecordReader {
     /// does not exist).
     pub fn open(path: impl AsRef<Path>, compression: Compression) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let file = File::open(&path).map_err(|e| {
+        let file = FaultFile::open(&path).map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
                 Error::not_found(format!("TFRecord file {}", path.display()))
                     .with_source(e)

@@ -1,7 +1,6 @@
 //! [`TfRecordWriter`]: writes TFRecord files as TensorFlow does, never leaving a partial file that
 //! looks complete.
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -9,12 +8,13 @@ use flate2::write::{GzEncoder, ZlibEncoder};
 
 use super::{masked_crc32c, record_header, Compression, Example};
 use crate::error::{Error, Result};
+use crate::io::FaultFile;
 use crate::io::TempFile;
 
 enum Sink {
-    Plain(BufWriter<File>),
-    Gzip(GzEncoder<BufWriter<File>>),
-    Zlib(ZlibEncoder<BufWriter<File>>),
+    Plain(BufWriter<FaultFile>),
+    Gzip(GzEncoder<BufWriter<FaultFile>>),
+    Zlib(ZlibEncoder<BufWriter<FaultFile>>),
 }
 
 impl Sink {
@@ -27,7 +27,7 @@ impl Sink {
     }
 
     /// Ends the compressed stream, flushes, and hands back the file.
-    fn finish(self) -> io::Result<File> {
+    fn finish(self) -> io::Result<FaultFile> {
         let buffered = match self {
             Sink::Plain(w) => w,
             Sink::Gzip(w) => w.finish()?,
