@@ -113,6 +113,31 @@ def test_batch_of_two_to_the_62_yields_one_batch():
     assert b.shape == (10,)
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ss.Dataset.range(10).prefetch(1 << 62),
+        lambda: ss.Dataset.range(10).shuffle(1 << 62, seed=1),
+        lambda: ss.Dataset.range(10).interleave(
+            lambda x: ss.Dataset.from_tensors(x), cycle_length=1 << 40
+        ),
+        lambda: ss.Dataset.range(10).window(1 << 62).flat_map(lambda w: w.batch(1 << 20)),
+    ],
+)
+def test_sizes_beyond_the_data_allocate_nothing_by_them(make):
+    """Issue 14: an argument far larger than the data is not an allocation of its size."""
+    got = sorted(np.concatenate([np.atleast_1d(np.asarray(e)) for e in make()]).tolist())
+    assert got == list(range(10))
+
+
+def test_padding_to_a_terabyte_is_a_memory_error_not_an_abort():
+    ds = ss.Dataset.range(1, 4).map(lambda x: np.ones(int(x), np.int64))
+    with pytest.raises(MemoryError) as info:
+        list(ds.padded_batch(2, padded_shapes=[1 << 40]))
+    assert isinstance(info.value, ss.errors.TooLargeError)
+    assert "[1099511627776]" in str(info.value)
+
+
 def test_len_follows_tf_data():
     assert len(ss.Dataset.range(10).batch(3)) == 4
     with pytest.raises(TypeError, match="infinite"):
