@@ -107,3 +107,46 @@ impl Dataset {
         ))
     }
 }
+
+impl Dataset {
+    /// `start, start + step, …` without end (tf.data's `Dataset.counter`), as `dtype` (default
+    /// `int64` in TensorFlow): an infinite dataset; values wrap around at the dtype's range as
+    /// TensorFlow's do. Errors for a dtype that is not an integer or float.
+    pub fn counter(start: i64, step: i64, dtype: DType) -> Result<Dataset> {
+        if !(dtype.is_integer() || dtype.is_float()) || matches!(dtype, DType::F16 | DType::BF16) {
+            return Err(
+                Error::invalid_argument(format!("counter cannot yield {dtype}"))
+                    .with_stage("counter"),
+            );
+        }
+        let spec = ElementSpec::single(TensorSpec::new(DType::I64, &[]));
+        let one = Dataset::from_tensors(Element::single(Tensor::scalar(0i64)))?;
+        let counted = one
+            .repeat_forever()
+            .enumerate(0)
+            .map_with_spec(spec, move |e| {
+                let i = e.component(0)?.as_slice::<i64>()?[0];
+                Ok(Element::single(Tensor::scalar(
+                    start.wrapping_add(step.wrapping_mul(i)),
+                )))
+            });
+        match dtype {
+            DType::I64 => Ok(counted),
+            other => {
+                let spec = ElementSpec::single(TensorSpec::new(other, &[]));
+                Ok(counted.map_with_spec(spec, move |e| {
+                    let v = e.component(0)?.as_slice::<i64>()?[0];
+                    let r = Range {
+                        start: v,
+                        step: 0,
+                        len: 1,
+                        dtype: other,
+                    };
+                    Ok(Element::single(
+                        r.values(std::iter::once(0), 1)?.reshape(vec![])?,
+                    ))
+                }))
+            }
+        }
+    }
+}

@@ -17,12 +17,14 @@ mod parallel_map;
 mod prefetch;
 mod rebatch;
 mod repeat;
+mod scan;
 mod shard;
 mod shuffle;
 mod skip;
 mod take;
 mod take_while;
 mod unbatch;
+mod unique;
 mod window;
 mod zip;
 

@@ -4,7 +4,8 @@
 //!
 //! The tests live in `transformations/`: batching (batch, padded_batch, unbatch, rebatch, window),
 //! streams (shuffle, map, filter, take, skip, repeat, shard, zip, concatenate, enumerate, flat_map,
-//! take_while, prefetch) and sources (from_generator, from_tensors, range, from_tensor_slices).
+//! take_while, prefetch), sources (from_generator, from_tensors, range, from_tensor_slices) and
+//! state (unique, scan, reduce, get_single_element, counter).
 
 use slicestream::{Dataset, Element, Result, Tensor, TensorSpec};
 
@@ -12,6 +13,8 @@ use slicestream::{Dataset, Element, Result, Tensor, TensorSpec};
 mod batching;
 #[path = "transformations/sources.rs"]
 mod sources;
+#[path = "transformations/state.rs"]
+mod state;
 #[path = "transformations/streams.rs"]
 mod streams;
 

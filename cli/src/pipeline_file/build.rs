@@ -4,6 +4,7 @@
 
 mod element_ops;
 mod files;
+mod state_ops;
 
 use serde_json::Value;
 
@@ -137,6 +138,7 @@ pub fn source(input: &Value) -> Result<Dataset> {
         }
         "from_tensor_slices" => Dataset::from_tensor_slices(element_from_json(field(input, "tensors")?)?),
         "from_tensors" => Dataset::from_tensors(element_from_json(field(input, "tensors")?)?),
+        "counter" => state_ops::counter(input),
         "from_python_list" => Dataset::from_tensor_slices(tensor_from_python_list(field(input, "value")?)?),
         "zip" => match field(input, "datasets")? {
             Value::Array(items) => Dataset::zip(&items.iter().map(build).collect::<Result<Vec<_>>>()?),
@@ -149,7 +151,7 @@ pub fn source(input: &Value) -> Result<Dataset> {
             _ => Err(bad("zip datasets must be a list or an object")),
         },
         other => Err(bad(format!(
-            "unknown source {other:?}; known: range, from_tensor_slices, from_tensors, from_python_list, zip, {}",
+            "unknown source {other:?}; known: range, from_tensor_slices, from_tensors, from_python_list, zip, counter, {}",
             files::FILE_SOURCES
         ))),
     }
@@ -334,6 +336,9 @@ fn apply(built: Built, op: &Value, name: &str, stage: &str) -> Result<Built> {
                 ds.take_while(move |e| eval::test(&f, e))
             }
         }
+        "unique" => state_ops::unique(&ds)?,
+        "scan" => state_ops::scan(&ds, op)?,
+        "reduce" => state_ops::reduce(&ds, op)?,
         "map" => {
             let f = function(op, "fn")?;
             let spec = eval::infer_spec(&f, &ds.element_spec()?)?;
@@ -347,7 +352,7 @@ fn apply(built: Built, op: &Value, name: &str, stage: &str) -> Result<Built> {
         }
         other => {
             return Err(bad(format!(
-                "unknown op {other:?}; known: batch, padded_batch, unbatch, rebatch, take, skip, repeat, shard, shuffle, prefetch, concatenate, enumerate, filter, take_while, map, window, flat_map, {}",
+                "unknown op {other:?}; known: batch, padded_batch, unbatch, rebatch, take, skip, repeat, shard, shuffle, prefetch, concatenate, enumerate, filter, take_while, map, window, flat_map, unique, scan, reduce, {}",
                 element_ops::ELEMENT_OPS
             )))
         }

@@ -6,7 +6,7 @@
 //! body binds its free names: the whole element for a single tensor, `x, y, z, w` by position for a
 //! tuple, keys for a dict. BODY is an expression, a tuple `(e1, e2)` or a dict `{k: e, k2}` (`k2`
 //! stands for `k2: k2`). Expressions: numbers, `true`/`false`, names, `+ - * / %` (floor modulo, as
-//! TensorFlow's `%`), comparisons `== != < > <= >=`, `fill([dims], value)`, `cast_DTYPE(e)` and
+//! TensorFlow's `%`), comparisons `== != < > <= >=`, `max(a, b)` / `min(a, b)`, `fill([dims], value)`, `cast_DTYPE(e)` and
 //! `as_string(e)` (as a body, `cast_float32` alone applies to the single parameter).
 
 use slicestream::error::{Error, Result};
@@ -36,6 +36,10 @@ pub enum BinOp {
     Le,
     /// `>=`
     Ge,
+    /// `max(l, r)` (tf.maximum: elementwise, NaN if either is NaN)
+    Max,
+    /// `min(l, r)` (tf.minimum)
+    Min,
 }
 
 impl BinOp {
@@ -462,6 +466,18 @@ impl Parser<'_> {
                 }
                 if !self.eat(&Tok::LParen) {
                     return Ok(Expr::Var(name));
+                }
+                if name == "max" || name == "min" {
+                    let left = self.comparison()?;
+                    self.expect(&Tok::Comma)?;
+                    let right = self.comparison()?;
+                    self.expect(&Tok::RParen)?;
+                    let op = if name == "max" {
+                        BinOp::Max
+                    } else {
+                        BinOp::Min
+                    };
+                    return Ok(Expr::Binary(op, Box::new(left), Box::new(right)));
                 }
                 if name == "fill" {
                     self.expect(&Tok::LBracket)?;

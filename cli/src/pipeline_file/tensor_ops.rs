@@ -218,6 +218,19 @@ pub(crate) fn binary(op: BinOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
                 Num::I(t as i128)
             }
             (BinOp::Div, _, _, _) => Num::F(x.as_f64() / y.as_f64()),
+            (BinOp::Max | BinOp::Min, Num::I(p), Num::I(q), false) => {
+                Num::I(if op == BinOp::Max { p.max(q) } else { p.min(q) })
+            }
+            (BinOp::Max | BinOp::Min, _, _, _) => {
+                let (p, q) = (x.as_f64(), y.as_f64());
+                Num::F(if p.is_nan() || q.is_nan() {
+                    f64::NAN
+                } else if op == BinOp::Max {
+                    p.max(q)
+                } else {
+                    p.min(q)
+                })
+            }
             (_, Num::I(p), Num::I(q), false) => Num::I(match op {
                 BinOp::Add => p.wrapping_add(q),
                 BinOp::Sub => p.wrapping_sub(q),
