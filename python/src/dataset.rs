@@ -85,7 +85,7 @@ impl PyDataset {
         }
     }
 
-    fn derive(
+    pub(crate) fn derive(
         &self,
         py: Python<'_>,
         f: impl FnOnce(&Dataset) -> slicestream::Result<Dataset> + Send,

@@ -52,6 +52,41 @@ impl PyFunction {
         move |e| self.call(e.clone(), |out| out.is_truthy())
     }
 
+    /// As a function of (state, element), called as `f(state, element)` (`reduce`): the result is
+    /// the new state (lists read as tuples).
+    pub fn into_state_fn(
+        self,
+    ) -> impl Fn(Element, Element) -> Result<Element> + Send + Sync + 'static {
+        move |s, x| {
+            self.call(Element::tuple_of(vec![s, x]), |out| {
+                element_from_py(out, Lists::AreTuples)
+            })
+        }
+    }
+
+    /// As a `scan` function: `f(state, element)` returns `(new_state, output)`.
+    pub fn into_scan_fn(
+        self,
+    ) -> impl Fn(Element, Element) -> Result<(Element, Element)> + Send + Sync + 'static {
+        move |s, x| {
+            self.call(Element::tuple_of(vec![s, x]), |out| {
+                let pair = out
+                    .cast::<PyTuple>()
+                    .ok()
+                    .filter(|t| t.len() == 2)
+                    .ok_or_else(|| {
+                        pyo3::exceptions::PyTypeError::new_err(
+                            "the scan function must return a tuple (new_state, output)",
+                        )
+                    })?;
+                Ok((
+                    element_from_py(&pair.get_item(0)?, Lists::AreTuples)?,
+                    element_from_py(&pair.get_item(1)?, Lists::AreTuples)?,
+                ))
+            })
+        }
+    }
+
     /// As a function from an element to a dataset (`flat_map`, `interleave`).
     pub fn into_dataset_fn(self) -> impl Fn(Element) -> Result<Dataset> + Send + Sync + 'static {
         move |e| {

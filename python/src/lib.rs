@@ -17,6 +17,7 @@ mod nested;
 mod numpy_io;
 mod options;
 mod sources;
+mod state_ops;
 mod structure;
 mod windows;
 

@@ -72,7 +72,8 @@ impl Node for UniqueNode {
 
 impl Dataset {
     /// Each distinct element once, in the order first seen (tf.data's `unique`). Elements are one
-    /// tensor of `int32`, `int64` or `string` (of any shape: equal means the same shape and values);
+    /// tensor of `int32`, `int64`, `string` or `bytes` (TensorFlow's `tf.string`; of any shape:
+    /// equal means the same shape and values);
     /// anything else is refused here, as TensorFlow refuses it. The distinct elements seen are kept
     /// for the epoch (their bytes are not counted in the memory budget).
     pub fn unique(&self) -> Result<Dataset> {
@@ -83,7 +84,10 @@ impl Dataset {
                 "UniqueDataset only supports inputs with a single component.",
             )));
         };
-        if !matches!(component.dtype, DType::I32 | DType::I64 | DType::String) {
+        if !matches!(
+            component.dtype,
+            DType::I32 | DType::I64 | DType::String | DType::Bytes
+        ) {
             return Err(stage(Error::invalid_argument(format!(
                 "`tf.data.Dataset.unique` does not support type {} -- only `tf.int32`, `tf.int64`, and `tf.string` are supported.",
                 component.dtype
