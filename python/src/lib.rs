@@ -13,6 +13,7 @@ mod dataset;
 mod errors;
 mod functions;
 mod iter;
+mod mixing;
 mod nested;
 mod numpy_io;
 mod options;

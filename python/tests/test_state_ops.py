@@ -79,3 +79,31 @@ def test_counter_matches_tf_data(tf):
     same(values(ss.Dataset.counter(1, 3, dtype=np.int32).take(3)),
          tf_values(tf.data.Dataset.counter(1, 3, dtype=tf.int32).take(3)))
     assert ss.Dataset.counter().cardinality() == -1
+
+
+def test_choose_from_datasets_matches_tf_data(tf):
+    choice = np.array([1, 1, 1, 0, 1, 0, 0, 1], np.int64)
+    for stop in (True, False):
+        ours = ss.Dataset.choose_from_datasets(
+            [ss.Dataset.range(3), ss.Dataset.range(10, 12)],
+            ss.Dataset.from_tensor_slices(choice),
+            stop_on_empty_dataset=stop,
+        )
+        theirs = tf.data.Dataset.choose_from_datasets(
+            [tf.data.Dataset.range(3), tf.data.Dataset.range(10, 12)],
+            tf.data.Dataset.from_tensor_slices(choice),
+            stop_on_empty_dataset=stop,
+        )
+        same(values(ours), tf_values(theirs))
+
+
+def test_sample_from_datasets_is_seeded_and_weighted():
+    inputs = [ss.Dataset.range(0, 1000), ss.Dataset.range(1000, 2000)]
+    ds = ss.Dataset.sample_from_datasets(inputs, weights=[0.25, 0.75], seed=5, rerandomize_each_iteration=False)
+    first = [int(v) for v in ds]
+    assert first == [int(v) for v in ds]  # the same seed and no rerandomizing: the same order
+    assert sorted(first) == list(range(2000))  # every element once
+    head = first[:400]
+    assert 50 < sum(v < 1000 for v in head) < 150  # about a quarter from the first
+    with pytest.raises(ValueError):
+        ss.Dataset.sample_from_datasets(inputs, weights=[1.0])

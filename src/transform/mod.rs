@@ -3,6 +3,7 @@
 
 pub(crate) mod batch;
 pub(crate) mod batcher;
+mod choose;
 mod concatenate;
 mod enumerate;
 mod filter;

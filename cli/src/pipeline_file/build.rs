@@ -150,8 +150,23 @@ pub fn source(input: &Value) -> Result<Dataset> {
             ),
             _ => Err(bad("zip datasets must be a list or an object")),
         },
+        "choose_from_datasets" => {
+            let datasets = field(input, "datasets")?
+                .as_array()
+                .ok_or_else(|| bad("choose_from_datasets datasets must be a list"))?
+                .iter()
+                .map(build)
+                .collect::<Result<Vec<_>>>()?;
+            let choice = build(field(input, "choice")?)?;
+            // TensorFlow's default is to stop at the first chosen dataset that has ended.
+            let stop = match input.get("stop_on_empty_dataset") {
+                None | Some(Value::Null) => true,
+                Some(_) => flag(input, "stop_on_empty_dataset")?,
+            };
+            Dataset::choose_from_datasets(&datasets, &choice, stop)
+        }
         other => Err(bad(format!(
-            "unknown source {other:?}; known: range, from_tensor_slices, from_tensors, from_python_list, zip, counter, {}",
+            "unknown source {other:?}; known: range, from_tensor_slices, from_tensors, from_python_list, zip, counter, choose_from_datasets, {}",
             files::FILE_SOURCES
         ))),
     }

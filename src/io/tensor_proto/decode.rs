@@ -108,14 +108,21 @@ fn too_large(what: impl std::fmt::Display, bytes: Option<usize>, shape: &[usize]
 
 /// An empty vector with room for `n` values, or an error instead of an abort when that is too much.
 fn reserve<T>(n: usize, shape: &[usize]) -> Result<Vec<T>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| {
+    let bytes = n.checked_mul(std::mem::size_of::<T>());
+    let error = || {
         too_large(
             format_args!("{n} values of {} bytes", std::mem::size_of::<T>()),
-            n.checked_mul(std::mem::size_of::<T>()),
+            bytes,
             shape,
         )
-    })?;
+    };
+    // Beyond the machine's memory the reservation is refused before the allocator is asked (a
+    // lazily mapping allocator would grant it).
+    if bytes.is_none_or(|b| b > crate::tensor::alloc::allocation_limit()) {
+        return Err(error());
+    }
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| error())?;
     Ok(v)
 }
 

@@ -131,3 +131,113 @@ fn counter_is_infinite_and_wraps_as_its_dtype() {
     assert_eq!(got, vec![126, 127, -128]);
     assert!(Dataset::counter(0, 1, DType::String).is_err());
 }
+
+fn ranges(bounds: &[(i64, i64)]) -> Vec<Dataset> {
+    bounds
+        .iter()
+        .map(|&(a, b)| Dataset::range(a, b, 1).unwrap())
+        .collect()
+}
+
+#[test]
+fn choose_from_datasets_follows_the_choices() {
+    let inputs = ranges(&[(0, 3), (10, 13)]);
+    let choice =
+        Dataset::from_tensor_slices(Tensor::from_vec1(vec![0i64, 1, 1, 0, 1, 0, 0])).unwrap();
+    // The second input ends at its fourth turn: with stop_on_empty_dataset the result ends there.
+    let stop = Dataset::choose_from_datasets(&inputs, &choice, true).unwrap();
+    assert_eq!(scalars(&stop), vec![0, 10, 11, 1, 12, 2]);
+    let go_on = Dataset::choose_from_datasets(&inputs, &choice.repeat(2), false).unwrap();
+    assert_eq!(scalars(&go_on), vec![0, 10, 11, 1, 12, 2]);
+    let bad = Dataset::from_tensor_slices(Tensor::from_vec1(vec![0i64, 2])).unwrap();
+    let mut it = Dataset::choose_from_datasets(&inputs, &bad, true)
+        .unwrap()
+        .iter();
+    assert_eq!(scalar(&it.next().unwrap().unwrap()), 0);
+    let e = it.next().unwrap().unwrap_err();
+    assert!(e.to_string().contains("Selector index out of range"), "{e}");
+    let floats = Dataset::from_tensor_slices(Tensor::from_vec1(vec![0.0f32])).unwrap();
+    assert!(Dataset::choose_from_datasets(&inputs, &floats, true).is_err());
+}
+
+#[test]
+fn sample_from_datasets_draws_by_weight_within_three_sigma() {
+    let n = 1_000_000usize;
+    let weights = [0.5, 0.3, 0.2];
+    let inputs: Vec<Dataset> = (0..3)
+        .map(|i| {
+            Dataset::from_tensors(Element::single(Tensor::scalar(i as i64)))
+                .unwrap()
+                .repeat_forever()
+        })
+        .collect();
+    let ds = Dataset::sample_from_datasets(&inputs, Some(&weights), Some(7), false, true)
+        .unwrap()
+        .take(n as u64);
+    let mut counts = [0usize; 3];
+    for e in ds.iter() {
+        counts[scalar(&e.unwrap()) as usize] += 1;
+    }
+    for (i, w) in weights.iter().enumerate() {
+        let expected = n as f64 * w;
+        let sigma = (n as f64 * w * (1.0 - w)).sqrt();
+        let off = (counts[i] as f64 - expected).abs();
+        assert!(
+            off < 3.0 * sigma,
+            "dataset {i}: {} draws, {expected} expected (sigma {sigma})",
+            counts[i]
+        );
+    }
+}
+
+#[test]
+fn sample_from_datasets_is_seeded_and_thread_count_invariant() {
+    use slicestream::runtime::Options;
+    let make = |threads: usize| {
+        let ds = Dataset::sample_from_datasets(
+            &ranges(&[(0, 50), (100, 150)]),
+            Some(&[1.0, 2.0]),
+            Some(3),
+            false,
+            true,
+        )
+        .unwrap()
+        .with_options(Options::default().with_num_threads(threads));
+        (scalars(&ds), scalars(&ds))
+    };
+    let (one_a, one_b) = make(1);
+    let (four_a, four_b) = make(4);
+    assert_eq!(one_a, four_a);
+    assert_eq!(one_b, four_b);
+    assert_ne!(
+        one_a, one_b,
+        "rerandomize_each_iteration draws anew each epoch"
+    );
+    // Every element of both inputs exactly once (stop_on_empty_dataset false).
+    let mut all = one_a.clone();
+    all.sort();
+    assert_eq!(all, (0..50).chain(100..150).collect::<Vec<_>>());
+    // A weightless input is never drawn, and its being left does not hang the epoch.
+    let only_first = Dataset::sample_from_datasets(
+        &ranges(&[(0, 5), (100, 105)]),
+        Some(&[1.0, 0.0]),
+        Some(1),
+        false,
+        false,
+    )
+    .unwrap();
+    assert_eq!(scalars(&only_first), vec![0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn sample_from_datasets_refuses_bad_weights() {
+    let inputs = ranges(&[(0, 2), (0, 2)]);
+    for w in [&[1.0][..], &[0.0, 0.0], &[-1.0, 2.0], &[f64::NAN, 1.0]] {
+        let e = Dataset::sample_from_datasets(&inputs, Some(w), Some(1), false, true).unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::InvalidArgument(_)),
+            "{w:?}: {e}"
+        );
+    }
+    assert!(Dataset::sample_from_datasets(&[], None, Some(1), false, true).is_err());
+}
