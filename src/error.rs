@@ -382,3 +382,28 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         "non-string panic payload".to_string()
     }
 }
+
+thread_local! {
+    /// Set while a dependency's decoder runs under [`catch_foreign_panic`].
+    static IN_FOREIGN_DECODER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, a call into a dependency's decoder (arrow-ipc, polars' C Data Interface import) that
+/// may panic on malformed input instead of returning an error, and returns the panic's message
+/// instead. The panic hook is quiet for these (the message becomes the error, printed once by whoever
+/// reports it); every other panic prints as before: the hook installed once wraps the previous one.
+pub(crate) fn catch_foreign_panic<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_FOREIGN_DECODER.with(|f| f.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let was = IN_FOREIGN_DECODER.with(|flag| flag.replace(true));
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_FOREIGN_DECODER.with(|flag| flag.set(was));
+    out.map_err(|payload| panic_message(payload.as_ref()))
+}

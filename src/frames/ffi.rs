@@ -86,10 +86,25 @@ pub fn arrow_to_series(field: &Field, array: &ArrayRef) -> Result<Series> {
         unsafe { (transmute_ffi(array), transmute_ffi(schema)) };
     // SAFETY: both structs were just produced by arrow-rs's exporter, which follows the interface.
     let polars_field = unsafe { import_field_from_c(&schema) }.map_err(fail("field"))?;
-    // SAFETY: as above; the data type is the one the array was exported with.
+    // SAFETY: as above; the data type is the one the array was exported with. polars-arrow's
+    // importer panics on some arrays it cannot take (a sliced fixed-size list): that is an error.
+    let dtype = polars_field.dtype.clone();
     let polars_array =
-        unsafe { import_array_from_c(array, polars_field.dtype.clone()) }.map_err(fail("array"))?;
-    Series::from_arrow(PlSmallStr::from(field.name().as_str()), polars_array)
+        crate::error::catch_foreign_panic(|| unsafe { import_array_from_c(array, dtype) })
+            .map_err(|message| {
+                Error::incompatible(format!(
+                    "polars cannot import this column through the C Data Interface ({message})"
+                ))
+                .with_component(field.name().clone())
+            })?
+            .map_err(fail("array"))?;
+    // polars unwraps some errors of its own (a list of a type this build lacks): an error too.
+    let name = PlSmallStr::from(field.name().as_str());
+    crate::error::catch_foreign_panic(|| Series::from_arrow(name, polars_array))
+        .map_err(|message| {
+            Error::incompatible(format!("polars cannot take this column ({message})"))
+                .with_component(field.name().clone())
+        })?
         .map_err(fail("series"))
 }
 

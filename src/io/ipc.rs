@@ -233,25 +233,54 @@ fn open(path: &Path) -> Result<FaultFile> {
     })
 }
 
+/// Runs a call into arrow-ipc's reader, whose decoder panics on some malformed files (an offset
+/// past the message body) instead of returning an error: the panic is a format error naming the file.
+pub(crate) fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    crate::error::catch_foreign_panic(f).unwrap_or_else(|message| {
+        Err(Error::format(format!(
+            "Arrow IPC data the arrow-ipc reader cannot decode ({message})"
+        ))
+        .with_file(path))
+    })
+}
+
+/// Record batches of an arrow-ipc reader, each read through [`guarded`]; after an error, none.
+fn batches<R>(reader: R, path: &Path) -> BatchStream
+where
+    R: Iterator<Item = std::result::Result<RecordBatch, ArrowError>> + Send + 'static,
+{
+    let path = path.to_path_buf();
+    let mut reader = Some(reader);
+    Box::new(std::iter::from_fn(move || {
+        let r = reader.as_mut()?;
+        let next = guarded(&path, || Ok(r.next()))
+            .and_then(|b| b.map(|b| b.map_err(|e| ipc_error(e, &path))).transpose());
+        match next {
+            Ok(Some(batch)) => Some(Ok(batch)),
+            Ok(None) => None,
+            Err(e) => {
+                reader = None;
+                Some(Err(e))
+            }
+        }
+    }))
+}
+
 /// Opens the IPC data at `path` as a schema and a stream of record batches.
 fn read(path: &Path, format: IpcFormat) -> Result<(Arc<Schema>, BatchStream)> {
     let file = BufReader::with_capacity(1 << 20, open(path)?);
-    let p = path.to_path_buf();
-    let err = move |e: ArrowError| ipc_error(e, &p);
     Ok(match format {
         IpcFormat::File => {
-            let reader = FileReader::try_new(file, None).map_err(|e| ipc_error(e, path))?;
-            (
-                reader.schema(),
-                Box::new(reader.map(move |b| b.map_err(&err))),
-            )
+            let reader = guarded(path, || {
+                FileReader::try_new(file, None).map_err(|e| ipc_error(e, path))
+            })?;
+            (reader.schema(), batches(reader, path))
         }
         IpcFormat::Stream => {
-            let reader = StreamReader::try_new(file, None).map_err(|e| ipc_error(e, path))?;
-            (
-                reader.schema(),
-                Box::new(reader.map(move |b| b.map_err(&err))),
-            )
+            let reader = guarded(path, || {
+                StreamReader::try_new(file, None).map_err(|e| ipc_error(e, path))
+            })?;
+            (reader.schema(), batches(reader, path))
         }
     })
 }

@@ -16,6 +16,7 @@ use crate::dataset::{Dataset, RandomAccess};
 use crate::element::{Batch, Element, ElementSpec};
 use crate::error::{Error, Result};
 use crate::frames::from_record_batch;
+use crate::io::ipc::guarded;
 use crate::io::npy::{map_file, open_file};
 use crate::tensor::Tensor;
 
@@ -98,19 +99,23 @@ impl IpcFileSource {
         };
         for block in footer.dictionaries().iter().flatten() {
             let data = block_data(block.offset(), block.metaDataLength(), block.bodyLength())?;
-            decoder
-                .read_dictionary(block, &data)
-                .map_err(|e| arrow(e, block.offset() as usize))?;
+            guarded(path, || {
+                decoder
+                    .read_dictionary(block, &data)
+                    .map_err(|e| arrow(e, block.offset() as usize))
+            })?;
         }
         let mut batches = Vec::new();
         let mut starts = vec![0];
         for (k, block) in footer.recordBatches().iter().flatten().enumerate() {
             let data = block_data(block.offset(), block.metaDataLength(), block.bodyLength())?;
             let at = block.offset() as usize;
-            let rb = decoder
-                .read_record_batch(block, &data)
-                .map_err(|e| arrow(e, at))?
-                .ok_or_else(|| bad(format!("record batch {k} is missing"), at))?;
+            let rb = guarded(path, || {
+                decoder
+                    .read_record_batch(block, &data)
+                    .map_err(|e| arrow(e, at))
+            })?
+            .ok_or_else(|| bad(format!("record batch {k} is missing"), at))?;
             let batch =
                 from_record_batch(&rb).map_err(|e| e.with_file(path).with_record(k as u64))?;
             starts.push(starts[k] + rb.num_rows());

@@ -133,6 +133,24 @@ fn read(path: &Path, entry: &Value) -> Result<(u64, Error), String> {
         )),
         "csv" => first_error(Dataset::from_csv(path, csv_options(entry))),
         "parquet" => first_error(Dataset::from_parquet([path], None)),
+        "ipc" => first_error(Dataset::from_ipc(path)),
+        "ipc_indexed" => first_error(Dataset::from_ipc_indexed(path)),
+        "example" => {
+            // One serialized Example (no TFRecord framing): both parsers must refuse it alike.
+            let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+            let description = examples_description();
+            let fast = description.parse(&bytes);
+            let decoded = slicestream::io::tfrecord::Example::from_bytes(&bytes)
+                .and_then(|ex| description.parse_example(&ex));
+            match (fast, decoded) {
+                (Err(e), Err(_)) => Ok((0, e)),
+                (fast, decoded) => Err(format!(
+                    "the parsers disagree or accept: fast {:?}, prost {:?}",
+                    fast.map(|_| ()),
+                    decoded.map(|_| ())
+                )),
+            }
+        }
         other => panic!("unknown open {other:?} in the catalog"),
     }
 }
@@ -192,6 +210,7 @@ fn check(name: &str, path: &Path, entry: &Value) -> Result<Checked, String> {
     if entry["exists"].as_bool() != Some(false)
         && p.file.is_none()
         && entry["open"] != "tensor_proto"
+        && entry["open"] != "example"
         && entry["open"] != "npy"
         && entry["open"] != "npz"
     {

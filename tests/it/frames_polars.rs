@@ -345,3 +345,42 @@ fn the_bridge_moves_arrays_both_ways_and_releases_them() {
     assert!(matches!(err.kind(), ErrorKind::InvalidArgument(_)));
     let _ = array.len();
 }
+
+/// The arrow_import fuzz target found polars-arrow 0.55 panicking on columns it cannot take
+/// (a sliced `FixedSizeList` in its C Data Interface import, an `unwrap` on a `Date32` list in
+/// `Series::from_arrow`): each is an error naming the column now. Sliced columns of every kind:
+/// a polars column of the right length, or such an error — never a panic.
+#[test]
+fn sliced_and_unusual_columns_are_series_or_errors_not_panics() {
+    use arrow::array::{
+        ArrayRef, Date32Array, FixedSizeListArray as ArrowFsl, Int32Array, ListArray,
+    };
+    use arrow::buffer::OffsetBuffer;
+    use arrow::datatypes::{DataType, Field};
+    use std::sync::Arc;
+    let item = Arc::new(Field::new("item", DataType::Int32, false));
+    let values = Arc::new(Int32Array::from((0..12).collect::<Vec<i32>>()));
+    let fsl = ArrowFsl::try_new(item.clone(), 3, values, None).unwrap();
+    let fsl_field = Field::new("x", DataType::FixedSizeList(item, 3), false);
+    let day = Arc::new(Field::new("item", DataType::Date32, true));
+    let dates = ListArray::try_new(
+        day.clone(),
+        OffsetBuffer::from_lengths([2, 1]),
+        Arc::new(Date32Array::from(vec![1, 2, 3])),
+        None,
+    )
+    .unwrap();
+    let dates_field = Field::new("d", DataType::List(day), false);
+    let mut cases: Vec<(Field, ArrayRef)> = Vec::new();
+    for (offset, len) in [(0, 4), (1, 2), (3, 1), (4, 0), (2, 2)] {
+        cases.push((fsl_field.clone(), Arc::new(fsl.slice(offset, len))));
+    }
+    cases.push((dates_field.clone(), Arc::new(dates.clone())));
+    cases.push((dates_field, Arc::new(dates.slice(1, 1))));
+    for (field, array) in cases {
+        match arrow_to_series(&field, &array) {
+            Ok(s) => assert_eq!(s.len(), array.len(), "{field:?}"),
+            Err(e) => assert!(e.to_string().contains("polars cannot"), "{field:?}: {e}"),
+        }
+    }
+}

@@ -114,8 +114,9 @@ impl ListKind {
 }
 
 /// Finds, for each of `names`, the bytes of the `Feature` message of its last map entry in the
-/// Example `bytes` (`None` when absent). Every entry is checked (keys must be UTF-8, fields well
-/// formed); values of undescribed features are skipped unread.
+/// Example `bytes` (`None` when absent). Every entry is checked as protobuf's decoder checks it
+/// (keys UTF-8, known fields of their wire types, lists well formed), undescribed features too, so
+/// that a record this parser accepts is one `Example::from_bytes` accepts.
 pub(crate) fn scan_example<'a>(
     bytes: &'a [u8],
     names: &[&str],
@@ -123,14 +124,19 @@ pub(crate) fn scan_example<'a>(
 ) -> R<()> {
     found.iter_mut().for_each(|f| *f = None);
     let mut example = Cursor::new(bytes);
+    let wrong = |what: &str| format!("{what} is not length-delimited (invalid wire type)");
     while let Some((tag, value)) = example.field()? {
-        let (1, Value::Len(features)) = (tag, value) else {
-            continue; // Unknown fields of Example are skipped, as protobuf does.
+        let features = match (tag, value) {
+            (1, Value::Len(features)) => features,
+            (1, _) => return Err(wrong("Example.features")),
+            _ => continue, // Unknown fields of Example are skipped, as protobuf does.
         };
         let mut features = Cursor::new(features);
         while let Some((tag, value)) = features.field()? {
-            let (1, Value::Len(entry)) = (tag, value) else {
-                continue;
+            let entry = match (tag, value) {
+                (1, Value::Len(entry)) => entry,
+                (1, _) => return Err(wrong("a Features.feature entry")),
+                _ => continue,
             };
             let (mut key, mut feature): (&[u8], &[u8]) = (&[], &[]);
             let mut e = Cursor::new(entry);
@@ -138,15 +144,29 @@ pub(crate) fn scan_example<'a>(
                 match (tag, value) {
                     (1, Value::Len(k)) => key = k,
                     (2, Value::Len(f)) => feature = f,
+                    (1 | 2, _) => return Err(wrong("a feature's name or value")),
                     _ => {}
                 }
             }
             let key = std::str::from_utf8(key)
                 .map_err(|_| "a feature name is not valid UTF-8".to_string())?;
-            if let Some(i) = names.iter().position(|n| *n == key) {
-                found[i] = Some(feature);
+            match names.iter().position(|n| *n == key) {
+                Some(i) => found[i] = Some(feature),
+                None => validate_feature(feature)?,
             }
         }
+    }
+    Ok(())
+}
+
+/// Checks a `Feature` message no one reads as protobuf's decoder would (without keeping it).
+fn validate_feature(feature: &[u8]) -> R<()> {
+    let Some(values) = feature_list(feature)? else {
+        return Ok(());
+    };
+    values.count()?;
+    if values.kind == ListKind::Int64 {
+        values.int64s_extend(&mut Vec::new())?;
     }
     Ok(())
 }
