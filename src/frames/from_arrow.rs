@@ -45,14 +45,13 @@ impl Column {
         let mut levels = Vec::new();
         let leaf = read_levels(&data, field, &name, &mut levels)?;
         if let Some(shape) = &ext_shape {
-            let fixed: Option<usize> = levels
-                .iter()
-                .map(|l| match l {
-                    Level::Fixed(k) => Some(*k),
-                    Level::Offsets(_) => None,
-                })
-                .product();
-            if fixed != Some(shape.iter().product()) {
+            // Sizes from the data's type and metadata: checked, an overflow is no match.
+            let fixed: Option<usize> = levels.iter().try_fold(1usize, |acc, l| match l {
+                Level::Fixed(k) => acc.checked_mul(*k),
+                Level::Offsets(_) => None,
+            });
+            let wanted = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+            if fixed.is_none() || fixed != wanted {
                 return Err(Error::format(format!(
                     "the arrow.fixed_shape_tensor shape {shape:?} does not fit lists of {} values",
                     fixed.map_or("varying numbers of".to_string(), |k| k.to_string())
@@ -119,7 +118,13 @@ impl Column {
                 }
             }
         };
-        let per_row: usize = shape.iter().product();
+        let per_row = shape
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .ok_or_else(|| {
+                crate::tensor::alloc::too_large(&format!("rows of shape {shape:?}"), None)
+                    .with_component(self.name.clone())
+            })?;
         let first = if start < end {
             self.locate(start)?.1.start
         } else {

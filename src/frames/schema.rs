@@ -239,8 +239,10 @@ pub fn column_spec(field: &Field) -> Result<TensorSpec> {
     };
     if let Some(ext) = tensor_extension_shape(field)? {
         let known: Option<Vec<usize>> = shape.iter().copied().collect();
-        let total = known.as_ref().map(|s| s.iter().product::<usize>());
-        if total != Some(ext.iter().product()) {
+        // Both products come from the file's metadata: overflowing ones are no match.
+        let product = |s: &[usize]| s.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        let total = known.as_deref().and_then(product);
+        if total.is_none() || total != product(&ext) {
             return Err(Error::format(format!(
                 "the arrow.fixed_shape_tensor shape {ext:?} does not fit its storage {}",
                 field.data_type()

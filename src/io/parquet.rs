@@ -253,6 +253,41 @@ impl ParquetWriter {
     }
 }
 
+/// The error for a file the parquet crate's decoder panicked on (`message`).
+fn undecodable(message: &str, path: &Path) -> Error {
+    Error::format(format!(
+        "Parquet data the parquet reader cannot decode ({message})"
+    ))
+    .with_file(path)
+}
+
+/// Runs a call into the parquet crate, whose decoder panics on some malformed files instead of
+/// returning an error: the panic is a format error naming the file.
+fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    crate::error::catch_foreign_panic(f).unwrap_or_else(|message| Err(undecodable(&message, path)))
+}
+
+/// Errors when a column chunk of the footer has a negative offset or size (the parquet crate
+/// asserts on them when it reads the chunk).
+fn check_column_chunks(metadata: &ArrowReaderMetadata, path: &Path) -> Result<()> {
+    for (g, group) in metadata.metadata().row_groups().iter().enumerate() {
+        for (c, chunk) in group.columns().iter().enumerate() {
+            let start = chunk
+                .dictionary_page_offset()
+                .unwrap_or(chunk.data_page_offset());
+            if start < 0 || chunk.data_page_offset() < 0 || chunk.compressed_size() < 0 {
+                return Err(Error::format(format!(
+                    "row group {g}, column {c}: the footer gives a negative offset ({start}) or size ({})",
+                    chunk.compressed_size()
+                ))
+                .with_file(path)
+                .with_record(g as u64));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A reader's error: the file's own I/O error when one happened under it, else as
 /// [`parquet_error`].
 fn read_error(file: &FaultFile, e: parquet::errors::ParquetError, path: &Path) -> Error {
@@ -287,8 +322,11 @@ struct ParquetInput {
 impl ParquetInput {
     fn open(path: &Path, columns: Option<&[&str]>) -> Result<Self> {
         let file = FaultFile::open(path).map_err(|e| open_error(e, path))?;
-        let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
-            .map_err(|e| read_error(&file, e, path))?;
+        let metadata = guarded(path, || {
+            ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+                .map_err(|e| read_error(&file, e, path))
+        })?;
+        check_column_chunks(&metadata, path)?;
         let full = metadata.schema().clone();
         let indices: Vec<usize> = match columns {
             None => (0..full.fields().len()).collect(),
@@ -335,7 +373,15 @@ impl ParquetInput {
         let mut current: Option<parquet::arrow::arrow_reader::ParquetRecordBatchReader> = None;
         Ok(Box::new(std::iter::from_fn(move || loop {
             if let Some(reader) = &mut current {
-                match reader.next() {
+                let next = match crate::error::catch_foreign_panic(|| reader.next()) {
+                    Ok(next) => next,
+                    Err(message) => {
+                        current = None;
+                        group = groups;
+                        return Some(Err(undecodable(&message, &path)));
+                    }
+                };
+                match next {
                     Some(Ok(rb)) => return Some(Ok(rb)),
                     Some(Err(e)) => {
                         current = None;
@@ -357,12 +403,14 @@ impl ParquetInput {
                 .try_clone()
                 .map_err(|e| Error::io(e, &path))
                 .and_then(|f| {
-                    ParquetRecordBatchReaderBuilder::new_with_metadata(f, metadata.clone())
-                        .with_row_groups(vec![group])
-                        .with_projection(mask.clone())
-                        .with_batch_size(rows)
-                        .build()
-                        .map_err(|e| read_error(&file, e, &path))
+                    guarded(&path, || {
+                        ParquetRecordBatchReaderBuilder::new_with_metadata(f, metadata.clone())
+                            .with_row_groups(vec![group])
+                            .with_projection(mask.clone())
+                            .with_batch_size(rows)
+                            .build()
+                            .map_err(|e| read_error(&file, e, &path))
+                    })
                 });
             group += 1;
             match reader {

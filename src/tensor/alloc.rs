@@ -7,20 +7,36 @@
 //! process is killed when the pages are touched. TensorFlow raises `ResourceExhaustedError` for the
 //! same requests and the process lives.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use arrow_buffer::Buffer;
 
 use crate::error::{Error, Result};
 
+/// A ceiling set by [`set_allocation_limit`] (0: none).
+static SET_LIMIT: AtomicUsize = AtomicUsize::new(0);
+
 /// The most bytes one allocation sized by input may ask for: the machine's physical memory (or the
-/// memory limit of the process's cgroup, when lower). Read once per process.
+/// memory limit of the process's cgroup, when lower; read once per process), or less if
+/// [`set_allocation_limit`] says so.
 pub fn allocation_limit() -> usize {
-    static LIMIT: OnceLock<usize> = OnceLock::new();
-    *LIMIT.get_or_init(|| {
+    static MACHINE: OnceLock<usize> = OnceLock::new();
+    let machine = *MACHINE.get_or_init(|| {
         let physical = physical_memory().unwrap_or(isize::MAX as usize);
         cgroup_limit().map_or(physical, |c| c.min(physical))
-    })
+    });
+    match SET_LIMIT.load(Ordering::Relaxed) {
+        0 => machine,
+        set => set.min(machine),
+    }
+}
+
+/// Lowers the ceiling of [`allocation_limit`] for the whole process (`0`: back to the machine's
+/// memory): a service that decodes untrusted files can refuse, say, any tensor over 1 GiB that a
+/// few bytes of input ask for. The fuzz targets run with one.
+pub fn set_allocation_limit(bytes: usize) {
+    SET_LIMIT.store(bytes, Ordering::Relaxed);
 }
 
 /// `MemTotal` of `/proc/meminfo`, in bytes (Linux; `None` elsewhere).
@@ -126,5 +142,11 @@ mod tests {
         assert_eq!(b.as_slice(), &[1, 2, 1, 2, 1, 2]);
         assert_eq!(b.as_ptr() as usize % 8, 0);
         assert!(try_repeated(&[0; 8], 1 << 60, "huge").is_err());
+        // A lower ceiling holds until it is lifted.
+        set_allocation_limit(1 << 20);
+        assert!(try_vec::<u8>(2 << 20, "two MiB").is_err());
+        assert!(try_vec::<u8>(1 << 19, "half a MiB").is_ok());
+        set_allocation_limit(0);
+        assert!(try_vec::<u8>(2 << 20, "two MiB").is_ok());
     }
 }

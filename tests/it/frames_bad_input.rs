@@ -131,8 +131,16 @@ fn a_tensor_shape_that_disagrees_with_the_list_length_is_a_format_error() {
     let err = Dataset::from_record_batches([bad]).unwrap_err();
     assert_eq!(column_of(&err), Some("image"), "{err}");
 
-    // Bad JSON, no shape, a negative dimension: format errors too.
-    for meta in ["not json", r#"{"dim_names":["a"]}"#, r#"{"shape":[-1,8]}"#] {
+    // Bad JSON, no shape, a negative dimension, a shape whose product overflows (found by the
+    // arrow_import fuzz target: it used to overflow, or wrap to match in release builds): format
+    // errors too.
+    for meta in [
+        "not json",
+        r#"{"dim_names":["a"]}"#,
+        r#"{"shape":[-1,8]}"#,
+        r#"{"shape":[18446744073709551615,2]}"#,
+        r#"{"shape":[9223372036854775808,2,4]}"#,
+    ] {
         let bad = with_field_metadata(
             &rb,
             &[
