@@ -88,7 +88,13 @@ impl IpcFileSource {
         let spec = crate::frames::element_spec(&schema).map_err(|e| e.with_file(path))?;
         let mut decoder = FileDecoder::new(schema, footer.version());
         let block_data = |offset: i64, meta: i32, body: i64| -> Result<Buffer> {
-            let (offset, len) = (offset as usize, meta as usize + body as usize);
+            // Offsets and lengths from the footer: negative or overflowing ones run past the data.
+            let (offset, meta, body) = (
+                usize::try_from(offset).unwrap_or(usize::MAX),
+                usize::try_from(meta).unwrap_or(usize::MAX),
+                usize::try_from(body).unwrap_or(usize::MAX),
+            );
+            let len = meta.saturating_add(body);
             if offset.checked_add(len).is_none_or(|end| end > footer_start) {
                 return Err(bad(
                     format!("a block of {len} bytes at offset {offset} runs past the data"),

@@ -69,6 +69,10 @@ impl<'a> Cursor<'a> {
             return Ok(None);
         }
         let key = self.varint()?;
+        // protobuf keys are 32 bits (field numbers up to 2^29 - 1), as prost checks.
+        if key > u64::from(u32::MAX) {
+            return Err(format!("invalid key value {key} at byte {}", self.pos));
+        }
         let (tag, wire) = (key >> 3, key & 7);
         if tag == 0 {
             return Err(format!("field number 0 at byte {}", self.pos));
