@@ -383,6 +383,7 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+#[cfg(any(feature = "ipc", feature = "parquet", feature = "polars"))]
 thread_local! {
     /// Set while a dependency's decoder runs under [`catch_foreign_panic`].
     static IN_FOREIGN_DECODER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -392,6 +393,7 @@ thread_local! {
 /// may panic on malformed input instead of returning an error, and returns the panic's message
 /// instead. The panic hook is quiet for these (the message becomes the error, printed once by whoever
 /// reports it); every other panic prints as before: the hook installed once wraps the previous one.
+#[cfg(any(feature = "ipc", feature = "parquet", feature = "polars"))]
 pub(crate) fn catch_foreign_panic<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| {
