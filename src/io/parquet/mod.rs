@@ -46,6 +46,9 @@ use crate::io::sink::frames::{write_dataset, ExportSummary, RecordBatchFileWrite
 use crate::io::FaultFile;
 use crate::io::TempFile;
 
+mod checks;
+use checks::{check_column_chunks, check_dictionary_pages, MAX_BATCH_ROWS};
+
 /// The compression of a Parquet file's pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -267,27 +270,6 @@ fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     crate::error::catch_foreign_panic(f).unwrap_or_else(|message| Err(undecodable(&message, path)))
 }
 
-/// Errors when a column chunk of the footer has a negative offset or size (the parquet crate
-/// asserts on them when it reads the chunk).
-fn check_column_chunks(metadata: &ArrowReaderMetadata, path: &Path) -> Result<()> {
-    for (g, group) in metadata.metadata().row_groups().iter().enumerate() {
-        for (c, chunk) in group.columns().iter().enumerate() {
-            let start = chunk
-                .dictionary_page_offset()
-                .unwrap_or(chunk.data_page_offset());
-            if start < 0 || chunk.data_page_offset() < 0 || chunk.compressed_size() < 0 {
-                return Err(Error::format(format!(
-                    "row group {g}, column {c}: the footer gives a negative offset ({start}) or size ({})",
-                    chunk.compressed_size()
-                ))
-                .with_file(path)
-                .with_record(g as u64));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// A reader's error: the file's own I/O error when one happened under it, else as
 /// [`parquet_error`].
 fn read_error(file: &FaultFile, e: parquet::errors::ParquetError, path: &Path) -> Error {
@@ -398,20 +380,25 @@ impl ParquetInput {
             if group >= groups {
                 return None;
             }
-            let rows = metadata.metadata().row_group(group).num_rows().max(1) as usize;
-            let reader = file
-                .try_clone()
-                .map_err(|e| Error::io(e, &path))
-                .and_then(|f| {
-                    guarded(&path, || {
-                        ParquetRecordBatchReaderBuilder::new_with_metadata(f, metadata.clone())
-                            .with_row_groups(vec![group])
-                            .with_projection(mask.clone())
-                            .with_batch_size(rows)
-                            .build()
-                            .map_err(|e| read_error(&file, e, &path))
-                    })
-                });
+            // The parquet reader reserves a batch's values before decoding: a footer's row count
+            // is not trusted that far.
+            let rows = (metadata.metadata().row_group(group).num_rows().max(1) as u64)
+                .min(MAX_BATCH_ROWS as u64) as usize;
+            let reader = guarded(&path, || {
+                check_dictionary_pages(&file, &path, metadata.metadata(), group, &mask)
+                    .map_err(|e| e.with_file(&path).with_record(group as u64))
+            })
+            .and_then(|()| file.try_clone().map_err(|e| Error::io(e, &path)))
+            .and_then(|f| {
+                guarded(&path, || {
+                    ParquetRecordBatchReaderBuilder::new_with_metadata(f, metadata.clone())
+                        .with_row_groups(vec![group])
+                        .with_projection(mask.clone())
+                        .with_batch_size(rows)
+                        .build()
+                        .map_err(|e| read_error(&file, e, &path))
+                })
+            });
             group += 1;
             match reader {
                 Ok(r) => current = Some(r),
