@@ -431,7 +431,7 @@ impl PyDataset {
     ) -> PyResult<Self> {
         let _ = (num_parallel_calls, deterministic, name);
         let cycle = match cycle_length {
-            None | Some(AUTOTUNE) => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            None | Some(AUTOTUNE) => slicestream::runtime::machine_threads(),
             Some(n) => size(n, "cycle_length")?,
         };
         let block = size(block_length.unwrap_or(1), "block_length")?;

@@ -24,6 +24,14 @@ pub fn live_workers() -> usize {
     LIVE_WORKERS.load(Ordering::SeqCst)
 }
 
+/// The threads this process may run at once (its CPU affinity and cgroup quota), read once: the
+/// standard library reads cgroup files on every call, which costs more than a whole unshuffled
+/// batch when a pipeline is opened for every epoch.
+pub fn machine_threads() -> usize {
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+}
+
 /// Counts a worker thread as live from creation to drop.
 pub(crate) struct WorkerGuard(());
 
@@ -64,10 +72,7 @@ impl Runtime {
     /// The run's own thread pool (never rayon's global one), started on first use.
     pub(crate) fn pool(&self) -> Result<Arc<rayon::ThreadPool>> {
         let pool = self.pool.get_or_init(|| {
-            let threads = self
-                .options
-                .num_threads()
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            let threads = self.num_threads();
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .thread_name(|i| format!("slicestream-worker-{i}"))
@@ -89,9 +94,7 @@ impl Runtime {
 
     /// The number of threads the pool has (or will have).
     pub(crate) fn num_threads(&self) -> usize {
-        self.options
-            .num_threads()
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        self.options.num_threads().unwrap_or_else(machine_threads)
     }
 
     pub(crate) fn stats(&self) -> PipelineStats {

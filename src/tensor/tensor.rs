@@ -137,6 +137,21 @@ impl Tensor {
         })
     }
 
+    /// A tensor of `T` from a buffer that holds exactly `shape`'s values of `T`, aligned for `T`,
+    /// as a `Vec<T>` or a standard-layout array owns them (what `from_buffer` would check).
+    pub(crate) fn from_owned_values<T: TensorElement>(shape: &[usize], buffer: Buffer) -> Tensor {
+        debug_assert_eq!(
+            shape.iter().product::<usize>() * std::mem::size_of::<T>(),
+            buffer.len()
+        );
+        debug_assert!(aligned(&buffer, std::mem::align_of::<T>()));
+        Tensor {
+            dtype: T::DTYPE,
+            shape: Shape::from_slice(shape),
+            storage: Storage::Fixed(buffer),
+        }
+    }
+
     /// A `String` tensor of `shape` from its values in row-major order.
     pub fn from_strings<S: AsRef<str>>(
         shape: impl Into<Vec<usize>>,
