@@ -13,6 +13,8 @@ pub(crate) type DatasetsFn =
     dyn Fn(&Context) -> Result<Box<dyn Iterator<Item = Result<Dataset>> + Send>> + Send + Sync;
 
 pub(crate) struct FlatMapNode {
+    /// The transformation's name in stats, errors and `Debug` (`flat_map`, `group_by_window`, …).
+    pub(crate) name: &'static str,
     pub(crate) datasets: Arc<DatasetsFn>,
     pub(crate) spec: Arc<dyn Fn() -> Result<ElementSpec> + Send + Sync>,
     pub(crate) cached: OnceLock<ElementSpec>,
@@ -20,7 +22,7 @@ pub(crate) struct FlatMapNode {
 
 impl Node for FlatMapNode {
     fn name(&self) -> &'static str {
-        "flat_map"
+        self.name
     }
 
     fn spec(&self) -> Result<ElementSpec> {
@@ -38,6 +40,7 @@ impl Node for FlatMapNode {
     fn open(&self, ctx: &Context) -> Result<Stream> {
         let mut outer = (self.datasets)(ctx)?;
         let ctx = ctx.clone();
+        let name = self.name;
         let mut inner: Option<Items> = None;
         Ok(Stream::Items(renumber(std::iter::from_fn(move || loop {
             if let Some(it) = inner.as_mut() {
@@ -49,7 +52,7 @@ impl Node for FlatMapNode {
             match outer.next()? {
                 Ok(ds) => match ds.open(&ctx) {
                     Ok(s) => inner = Some(s.into_items()),
-                    Err(e) => return Some(Err(e.with_stage("flat_map"))),
+                    Err(e) => return Some(Err(e.with_stage(name))),
                 },
                 Err(e) => return Some(Err(e)),
             }
@@ -90,6 +93,7 @@ impl Dataset {
             })
         });
         self.derive(FlatMapNode {
+            name: "flat_map",
             datasets,
             spec,
             cached: OnceLock::new(),

@@ -3,12 +3,14 @@
 
 pub(crate) mod batch;
 pub(crate) mod batcher;
+mod bucket;
 mod choose;
 mod concatenate;
 mod enumerate;
 mod filter;
 mod flat_map;
 mod global_shuffle;
+mod group_by_window;
 pub(crate) mod interleave;
 mod map;
 mod map_work;
@@ -29,6 +31,7 @@ mod unique;
 mod window;
 mod zip;
 
+pub use bucket::BucketOptions;
 pub use interleave::InterleaveOptions;
 pub use map::{MapOptions, ParallelCalls};
 pub use map_work::ElementContext;

@@ -153,6 +153,7 @@ impl Windows {
             ))
         });
         Ok(self.origin.derive(FlatMapNode {
+            name: "flat_map",
             datasets,
             spec: Arc::new(move || Ok(spec.clone())),
             cached: OnceLock::new(),
@@ -160,7 +161,7 @@ impl Windows {
     }
 }
 
-fn window_dataset(elements: Vec<Element>, spec: &ElementSpec) -> Dataset {
+pub(crate) fn window_dataset(elements: Vec<Element>, spec: &ElementSpec) -> Dataset {
     Dataset::from_random_access(Arc::new(HeldElements::with_spec(elements, spec.clone())))
 }
 

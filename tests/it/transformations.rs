@@ -5,12 +5,15 @@
 //! The tests live in `transformations/`: batching (batch, padded_batch, unbatch, rebatch, window),
 //! streams (shuffle, map, filter, take, skip, repeat, shard, zip, concatenate, enumerate, flat_map,
 //! take_while, prefetch), sources (from_generator, from_tensors, range, from_tensor_slices) and
-//! state (unique, scan, reduce, get_single_element, counter).
+//! state (unique, scan, reduce, get_single_element, counter), grouping (group_by_window,
+//! bucket_by_sequence_length).
 
 use slicestream::{Dataset, Element, Result, Tensor, TensorSpec};
 
 #[path = "transformations/batching.rs"]
 mod batching;
+#[path = "transformations/grouping.rs"]
+mod grouping;
 #[path = "transformations/sources.rs"]
 mod sources;
 #[path = "transformations/state.rs"]

@@ -4,6 +4,7 @@
 
 mod element_ops;
 mod files;
+mod grouping;
 mod state_ops;
 
 use serde_json::Value;
@@ -12,9 +13,9 @@ use super::encoding::{element_from_json, shape_from_json, tensor_from_python_lis
 use super::eval;
 use super::expr::{parse_function, Function};
 use slicestream::dataset::Dataset;
-use slicestream::element::{Element, Structure};
+use slicestream::element::{Element, ElementSpec, Structure};
 use slicestream::error::{Error, Result};
-use slicestream::tensor::DType;
+use slicestream::tensor::{DType, Tensor};
 use slicestream::transform::Windows;
 
 /// What a prefix of the pipeline has built: a dataset, or windows waiting for `flat_map`.
@@ -222,9 +223,12 @@ fn flatten_structure<'a>(
     }
 }
 
-fn padded_batch(ds: &Dataset, op: &Value) -> Result<Dataset> {
-    let spec = ds.element_spec()?;
-    let batch_size = positive(int(op, "batch_size")?, "Batch size")?;
+/// The per-component padded shapes and padding values of a padding op (`padded_batch`,
+/// `bucket_by_sequence_length`): `padded_shapes` in the element's structure, `padding_values` as
+/// one scalar for all components or one per component; each `None` when not given.
+type Padding = (Option<Vec<Vec<Option<usize>>>>, Option<Vec<Tensor>>);
+
+fn padding(spec: &ElementSpec, op: &Value) -> Result<Padding> {
     let shapes = match op.get("padded_shapes") {
         None | Some(Value::Null) => None,
         Some(v) => {
@@ -265,6 +269,12 @@ fn padded_batch(ds: &Dataset, op: &Value) -> Result<Dataset> {
             })
         }
     };
+    Ok((shapes, values))
+}
+
+fn padded_batch(ds: &Dataset, op: &Value) -> Result<Dataset> {
+    let batch_size = positive(int(op, "batch_size")?, "Batch size")?;
+    let (shapes, values) = padding(&ds.element_spec()?, op)?;
     ds.padded_batch(batch_size, shapes, values, flag(op, "drop_remainder")?)
 }
 
@@ -351,6 +361,8 @@ fn apply(built: Built, op: &Value, name: &str, stage: &str) -> Result<Built> {
                 ds.take_while(move |e| eval::test(&f, e))
             }
         }
+        "group_by_window" => grouping::group_by_window(&ds, op)?,
+        "bucket_by_sequence_length" => grouping::bucket_by_sequence_length(&ds, op)?,
         "unique" => state_ops::unique(&ds)?,
         "scan" => state_ops::scan(&ds, op)?,
         "reduce" => state_ops::reduce(&ds, op)?,
@@ -367,7 +379,7 @@ fn apply(built: Built, op: &Value, name: &str, stage: &str) -> Result<Built> {
         }
         other => {
             return Err(bad(format!(
-                "unknown op {other:?}; known: batch, padded_batch, unbatch, rebatch, take, skip, repeat, shard, shuffle, prefetch, concatenate, enumerate, filter, take_while, map, window, flat_map, unique, scan, reduce, {}",
+                "unknown op {other:?}; known: batch, padded_batch, unbatch, rebatch, take, skip, repeat, shard, shuffle, prefetch, concatenate, enumerate, filter, take_while, map, window, flat_map, group_by_window, bucket_by_sequence_length, unique, scan, reduce, {}",
                 element_ops::ELEMENT_OPS
             )))
         }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::expr::{BinOp, Body, Expr, Function, Params};
-use super::tensor_ops::{as_string, binary, cast, fill, literal, negate};
+use super::tensor_ops::{as_string, binary, cast, fill, len, literal, negate, string_to_number};
 use slicestream::element::{Element, ElementSpec, Structure, TensorSpec};
 use slicestream::error::{Error, Result};
 use slicestream::tensor::{DType, Tensor};
@@ -19,13 +19,26 @@ trait Domain: Clone {
     fn call(name: &str, a: &Self) -> Result<Self>;
 }
 
-fn cast_target(name: &str) -> Result<Option<DType>> {
+/// A function call of the language: `cast_DTYPE`, `as_string`, `string_to_number`, `len`.
+enum Call {
+    Cast(DType),
+    AsString,
+    StringToNumber,
+    Len,
+}
+
+fn call_of(name: &str) -> Result<Call> {
     match name.strip_prefix("cast_") {
-        Some(d) => Ok(Some(d.parse()?)),
-        None if name == "as_string" => Ok(None),
-        None => Err(Error::invalid_argument(format!(
-            "unknown function {name:?}; known: fill, cast_DTYPE, as_string"
-        ))),
+        Some(d) => Ok(Call::Cast(d.parse()?)),
+        None => match name {
+            "as_string" => Ok(Call::AsString),
+            "string_to_number" => Ok(Call::StringToNumber),
+            "len" => Ok(Call::Len),
+            _ => Err(Error::invalid_argument(format!(
+                "unknown function {name:?}; known: fill, max, min, cast_DTYPE, as_string, \
+                 string_to_number, len"
+            ))),
+        },
     }
 }
 
@@ -47,9 +60,11 @@ impl Domain for Tensor {
         fill(&dims, value)
     }
     fn call(name: &str, a: &Self) -> Result<Self> {
-        match cast_target(name)? {
-            Some(d) => cast(a, d),
-            None => as_string(a),
+        match call_of(name)? {
+            Call::Cast(d) => cast(a, d),
+            Call::AsString => as_string(a),
+            Call::StringToNumber => string_to_number(a),
+            Call::Len => len(a),
         }
     }
 }
@@ -78,7 +93,9 @@ impl Domain for TensorSpec {
                 a.dtype
             )));
         }
-        if a.dtype == DType::Bool && matches!(op, BinOp::Sub | BinOp::Div | BinOp::Mod) {
+        if a.dtype == DType::Bool
+            && matches!(op, BinOp::Sub | BinOp::Div | BinOp::Mod | BinOp::FloorDiv)
+        {
             return Err(Error::incompatible(format!(
                 "{op:?} is not defined for bool tensors"
             )));
@@ -134,13 +151,25 @@ impl Domain for TensorSpec {
         Ok(TensorSpec::with_unknown(value.dtype, shape))
     }
     fn call(name: &str, a: &Self) -> Result<Self> {
-        // A cast between text and numbers fails when it runs, as in TensorFlow.
-        let target = cast_target(name)?;
-        let dtype = target.unwrap_or(if a.dtype.is_variable_width() {
-            a.dtype
-        } else {
-            DType::String
-        });
+        let dtype = match call_of(name)? {
+            // A cast between text and numbers fails when it runs, as in TensorFlow.
+            Call::Cast(d) => d,
+            Call::AsString if a.dtype.is_variable_width() => a.dtype,
+            Call::AsString => DType::String,
+            Call::StringToNumber if a.dtype == DType::String => DType::F32,
+            Call::StringToNumber => {
+                return Err(Error::incompatible(format!(
+                    "string_to_number takes a string tensor, not {}",
+                    a.dtype
+                )))
+            }
+            Call::Len if a.rank() == 0 => {
+                return Err(Error::invalid_argument(
+                    "len of a scalar: it has no first dimension",
+                ))
+            }
+            Call::Len => return Ok(TensorSpec::new(DType::I32, &[])),
+        };
         Ok(TensorSpec::with_unknown(dtype, a.shape.clone()))
     }
 }

@@ -5,9 +5,11 @@
 //! names `(x,y)` (a tuple element's items) or a set of keys `{a,b}` (a dict element's values). A bare
 //! body binds its free names: the whole element for a single tensor, `x, y, z, w` by position for a
 //! tuple, keys for a dict. BODY is an expression, a tuple `(e1, e2)` or a dict `{k: e, k2}` (`k2`
-//! stands for `k2: k2`). Expressions: numbers, `true`/`false`, names, `+ - * / %` (floor modulo, as
-//! TensorFlow's `%`), comparisons `== != < > <= >=`, `max(a, b)` / `min(a, b)`, `fill([dims], value)`, `cast_DTYPE(e)` and
-//! `as_string(e)` (as a body, `cast_float32` alone applies to the single parameter).
+//! stands for `k2: k2`). Expressions: numbers, `true`/`false`, names, `+ - * / % //` (`%` and `//`
+//! floor modulo and floor division, as TensorFlow's), comparisons `== != < > <= >=`, `max(a, b)` /
+//! `min(a, b)`, `fill([dims], value)`, `cast_DTYPE(e)`, `as_string(e)`, `string_to_number(e)`
+//! (`tf.strings.to_number` to float32) and `len(e)` (the first dimension, int32); as a body,
+//! `cast_float32`, `as_string` or `string_to_number` alone applies to the single parameter.
 
 use slicestream::error::{Error, Result};
 
@@ -24,6 +26,8 @@ pub enum BinOp {
     Div,
     /// `%` (floor modulo)
     Mod,
+    /// `//` (floor division, as Python's and TensorFlow's `//`)
+    FloorDiv,
     /// `==`
     Eq,
     /// `!=`
@@ -129,9 +133,12 @@ pub fn parse_function(text: &str) -> Result<Function> {
     if p.pos != p.tokens.len() {
         return Err(p.error("unexpected text after the function body"));
     }
-    // `x->cast_float32` / `x->as_string`: a bare function name applies to the single parameter.
+    // `x->cast_float32` / `x->as_string` / `x->string_to_number`: a bare function name applies to
+    // the single parameter.
     if let (Params::Single(x), Body::Expr(Expr::Var(name))) = (&params, &body) {
-        if name != x && (name.starts_with("cast_") || name == "as_string") {
+        if name != x
+            && (name.starts_with("cast_") || name == "as_string" || name == "string_to_number")
+        {
             body = Body::Expr(Expr::Call(name.clone(), Box::new(Expr::Var(x.clone()))));
         }
     }
@@ -184,6 +191,7 @@ fn tokenize(text: &str) -> Result<Vec<Tok>> {
             '!' if next == Some('=') => two(Tok::Op(BinOp::Ne), &mut out, &mut i),
             '<' if next == Some('=') => two(Tok::Op(BinOp::Le), &mut out, &mut i),
             '>' if next == Some('=') => two(Tok::Op(BinOp::Ge), &mut out, &mut i),
+            '/' if next == Some('/') => two(Tok::Op(BinOp::FloorDiv), &mut out, &mut i),
             '<' => {
                 out.push(Tok::Op(BinOp::Lt));
                 i += 1
@@ -424,7 +432,7 @@ impl Parser<'_> {
         let mut left = self.factor()?;
         loop {
             let op = match self.peek() {
-                Some(Tok::Op(op @ (BinOp::Mul | BinOp::Div | BinOp::Mod))) => *op,
+                Some(Tok::Op(op @ (BinOp::Mul | BinOp::Div | BinOp::Mod | BinOp::FloorDiv))) => *op,
                 _ => return Ok(left),
             };
             self.pos += 1;

@@ -152,6 +152,18 @@ pub(crate) fn literal(value: &Expr, dtype: DType) -> Result<Tensor> {
     from_nums(dtype, Vec::new(), &[n])
 }
 
+fn floor_div_i(a: i128, b: i128) -> Result<i128> {
+    if b == 0 {
+        return Err(Error::invalid_argument("Integer division by zero"));
+    }
+    let q = a.wrapping_div(b);
+    Ok(if (a % b != 0) && ((a < 0) != (b < 0)) {
+        q - 1
+    } else {
+        q
+    })
+}
+
 fn floor_mod_i(a: i128, b: i128) -> Result<i128> {
     if b == 0 {
         return Err(Error::invalid_argument("Integer division by zero"));
@@ -235,6 +247,7 @@ pub(crate) fn binary(op: BinOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
                 BinOp::Add => p.wrapping_add(q),
                 BinOp::Sub => p.wrapping_sub(q),
                 BinOp::Mul => p.wrapping_mul(q),
+                BinOp::FloorDiv => floor_div_i(p, q)?,
                 _ => floor_mod_i(p, q)?,
             }),
             _ => {
@@ -243,6 +256,7 @@ pub(crate) fn binary(op: BinOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
                     BinOp::Add => p + q,
                     BinOp::Sub => p - q,
                     BinOp::Mul => p * q,
+                    BinOp::FloorDiv => (p / q).floor(),
                     _ => floor_mod_f(p, q),
                 })
             }
@@ -319,4 +333,60 @@ pub(crate) fn as_string(a: &Tensor) -> Result<Tensor> {
             .collect(),
     };
     Tensor::from_strings(a.shape().to_vec(), texts)
+}
+
+/// `tf.shape(a)[0]`: the first dimension, an int32 scalar.
+pub(crate) fn len(a: &Tensor) -> Result<Tensor> {
+    let first = *a
+        .shape()
+        .first()
+        .ok_or_else(|| Error::invalid_argument("len of a scalar: it has no first dimension"))?;
+    let first = i32::try_from(first)
+        .map_err(|_| Error::invalid_argument(format!("len: {first} does not fit in int32")))?;
+    Ok(Tensor::scalar(first))
+}
+
+/// `tf.strings.to_number(a)` (to float32): each string, spaces around it ignored, read as a
+/// decimal or `0x` hexadecimal number (`inf` and `nan` too); any other text is an error, as
+/// TensorFlow's `StringToNumberOp`.
+pub(crate) fn string_to_number(a: &Tensor) -> Result<Tensor> {
+    if a.dtype() != DType::String {
+        return Err(Error::incompatible(format!(
+            "string_to_number takes a string tensor, not {}",
+            a.dtype()
+        )));
+    }
+    let values = a
+        .string_values()?
+        .into_iter()
+        .map(|text| {
+            parse_number(text.trim()).ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "StringToNumberOp could not correctly convert string: {text}"
+                ))
+            })
+        })
+        .collect::<Result<Vec<f32>>>()?;
+    Tensor::from_vec(a.shape().to_vec(), values)
+}
+
+/// A number as `absl::SimpleAtof` reads one: decimal (with an optional sign, fraction and
+/// exponent, `inf`, `nan`) or `0x` hexadecimal.
+fn parse_number(text: &str) -> Option<f32> {
+    let (negative, unsigned) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if let Some(hex) = unsigned
+        .strip_prefix("0x")
+        .or_else(|| unsigned.strip_prefix("0X"))
+    {
+        let v = u64::from_str_radix(hex, 16).ok()? as f32;
+        return Some(if negative { -v } else { v });
+    }
+    if unsigned.starts_with(['+', '-']) {
+        return None;
+    }
+    text.parse::<f32>().ok()
 }
