@@ -74,8 +74,36 @@ impl Dataset {
         F: Fn(Element) -> Result<Dataset> + Send + Sync + 'static,
     {
         let f = Arc::new(f);
+        let (f2, input2) = (f.clone(), self.node().clone());
+        let spec = Arc::new(move || {
+            sampled_spec(input2.as_ref(), "flat_map", "", |e| {
+                call_user("flat_map", 0, || f2(e)?.element_spec())
+            })
+        });
+        self.flat_map_node(f, spec)
+    }
+
+    /// [`Dataset::flat_map`] whose datasets have the declared `spec` (checked against each
+    /// dataset `f` makes), so that nothing is read to know it.
+    pub fn flat_map_with_spec<F>(&self, spec: ElementSpec, f: F) -> Dataset
+    where
+        F: Fn(Element) -> Result<Dataset> + Send + Sync + 'static,
+    {
+        let declared = spec.clone();
+        let f = Arc::new(move |e: Element| -> Result<Dataset> {
+            let ds = f(e)?;
+            super::interleave::check_compatible(&declared, &ds.element_spec()?)?;
+            Ok(ds)
+        });
+        self.flat_map_node(f, Arc::new(move || Ok(spec.clone())))
+    }
+
+    fn flat_map_node(
+        &self,
+        f: Arc<dyn Fn(Element) -> Result<Dataset> + Send + Sync>,
+        spec: Arc<dyn Fn() -> Result<ElementSpec> + Send + Sync>,
+    ) -> Dataset {
         let input = self.node().clone();
-        let (f2, input2) = (f.clone(), input.clone());
         let datasets: Arc<DatasetsFn> = Arc::new(move |ctx: &Context| {
             let elements = input.open(ctx)?.into_items();
             let f = f.clone();
@@ -86,11 +114,6 @@ impl Dataset {
                 let e = item?.element;
                 call_user("flat_map", i, || f(e))
             })))
-        });
-        let spec = Arc::new(move || {
-            sampled_spec(input2.as_ref(), "flat_map", "", |e| {
-                call_user("flat_map", 0, || f2(e)?.element_spec())
-            })
         });
         self.derive(FlatMapNode {
             name: "flat_map",

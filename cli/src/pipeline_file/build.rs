@@ -9,6 +9,7 @@ mod state_ops;
 
 use serde_json::Value;
 
+use super::dataset_fn::parse_dataset_fn;
 use super::encoding::{element_from_json, shape_from_json, tensor_from_python_list};
 use super::eval;
 use super::expr::{parse_function, Function};
@@ -16,7 +17,8 @@ use slicestream::dataset::Dataset;
 use slicestream::element::{Element, ElementSpec, Structure};
 use slicestream::error::{Error, Result};
 use slicestream::tensor::{DType, Tensor};
-use slicestream::transform::Windows;
+use slicestream::transform::{InterleaveOptions, Windows};
+use std::sync::Arc;
 
 /// What a prefix of the pipeline has built: a dataset, or windows waiting for `flat_map`.
 enum Built {
@@ -68,6 +70,17 @@ fn positive(v: i64, name: &str) -> Result<usize> {
 /// A count where a negative number (tf.data uses -1) means "all".
 fn count(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(u64::MAX)
+}
+
+fn str_arg<'a>(op: &'a Value, name: &str) -> Result<&'a str> {
+    field(op, name)?
+        .as_str()
+        .ok_or_else(|| bad(format!("argument {name:?} must be a string")))
+}
+
+/// A size where 0 is refused later, with the transformation's own message.
+fn non_negative(v: i64, name: &str) -> Result<usize> {
+    usize::try_from(v).map_err(|_| bad(format!("{name} must be greater than zero, got {v}")))
 }
 
 fn function(op: &Value, name: &str) -> Result<Function> {
@@ -363,6 +376,27 @@ fn apply(built: Built, op: &Value, name: &str, stage: &str) -> Result<Built> {
         }
         "group_by_window" => grouping::group_by_window(&ds, op)?,
         "bucket_by_sequence_length" => grouping::bucket_by_sequence_length(&ds, op)?,
+        "flat_map" => {
+            let f = Arc::new(parse_dataset_fn(str_arg(op, "fn")?)?);
+            let spec = f.spec(&ds.element_spec()?)?;
+            ds.flat_map_with_spec(spec, move |e| f.apply(&e))
+        }
+        "interleave" => {
+            let f = Arc::new(parse_dataset_fn(str_arg(op, "fn")?)?);
+            let spec = f.spec(&ds.element_spec()?)?;
+            // TensorFlow's default cycle length (AUTOTUNE) is the machine's core count.
+            let cycle = match opt_int(op, "cycle_length")? {
+                None | Some(-1) => slicestream::runtime::machine_threads() as i64,
+                Some(c) => c,
+            };
+            let block = opt_int(op, "block_length")?.unwrap_or(1);
+            let (cycle, block) = (non_negative(cycle, "cycle_length")?, non_negative(block, "block_length")?);
+            let options = InterleaveOptions::default()
+                .with_cycle_length(cycle)
+                .with_block_length(block)
+                .with_spec(spec);
+            ds.interleave_with(options, move |e| f.apply(&e))?
+        }
         "unique" => state_ops::unique(&ds)?,
         "scan" => state_ops::scan(&ds, op)?,
         "reduce" => state_ops::reduce(&ds, op)?,
@@ -379,7 +413,7 @@ fn apply(built: Built, op: &Value, name: &str, stage: &str) -> Result<Built> {
         }
         other => {
             return Err(bad(format!(
-                "unknown op {other:?}; known: batch, padded_batch, unbatch, rebatch, take, skip, repeat, shard, shuffle, prefetch, concatenate, enumerate, filter, take_while, map, window, flat_map, group_by_window, bucket_by_sequence_length, unique, scan, reduce, {}",
+                "unknown op {other:?}; known: batch, padded_batch, unbatch, rebatch, take, skip, repeat, shard, shuffle, prefetch, concatenate, enumerate, filter, take_while, map, window, flat_map, interleave, group_by_window, bucket_by_sequence_length, unique, scan, reduce, {}",
                 element_ops::ELEMENT_OPS
             )))
         }

@@ -11,6 +11,7 @@
 //! [`expr`].
 
 mod build;
+pub mod dataset_fn;
 pub mod encoding;
 mod eval;
 pub mod expr;

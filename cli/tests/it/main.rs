@@ -4,4 +4,5 @@
 mod cli;
 mod cli_bad_input;
 mod cli_hostile;
+mod pipeline_functions;
 mod tf_parity;
