@@ -3,6 +3,7 @@
 
 #[cfg(feature = "csv")]
 pub mod csv;
+pub(crate) mod element_file;
 pub mod files;
 #[cfg(feature = "ipc")]
 pub mod ipc;

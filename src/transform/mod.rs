@@ -4,6 +4,7 @@
 pub(crate) mod batch;
 pub(crate) mod batcher;
 mod bucket;
+mod cache;
 mod choose;
 mod concatenate;
 mod enumerate;

@@ -12,6 +12,8 @@ use slicestream::{Dataset, Element, Result, Tensor, TensorSpec};
 
 #[path = "transformations/batching.rs"]
 mod batching;
+#[path = "transformations/caching.rs"]
+mod caching;
 #[path = "transformations/grouping.rs"]
 mod grouping;
 #[path = "transformations/sources.rs"]

@@ -397,6 +397,10 @@ fn apply(built: Built, op: &Value, name: &str, stage: &str) -> Result<Built> {
                 .with_spec(spec);
             ds.interleave_with(options, move |e| f.apply(&e))?
         }
+        "cache" => match op.get("filename").and_then(Value::as_str) {
+            None | Some("") => ds.cache(),
+            Some(path) => ds.cache_to_file(path),
+        },
         "unique" => state_ops::unique(&ds)?,
         "scan" => state_ops::scan(&ds, op)?,
         "reduce" => state_ops::reduce(&ds, op)?,
@@ -413,7 +417,7 @@ fn apply(built: Built, op: &Value, name: &str, stage: &str) -> Result<Built> {
         }
         other => {
             return Err(bad(format!(
-                "unknown op {other:?}; known: batch, padded_batch, unbatch, rebatch, take, skip, repeat, shard, shuffle, prefetch, concatenate, enumerate, filter, take_while, map, window, flat_map, interleave, group_by_window, bucket_by_sequence_length, unique, scan, reduce, {}",
+                "unknown op {other:?}; known: batch, padded_batch, unbatch, rebatch, take, skip, repeat, shard, shuffle, prefetch, concatenate, enumerate, filter, take_while, map, window, flat_map, interleave, cache, group_by_window, bucket_by_sequence_length, unique, scan, reduce, {}",
                 element_ops::ELEMENT_OPS
             )))
         }
