@@ -176,6 +176,9 @@ struct Inner {
     context: Option<String>,
     position: Position,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    /// Whether the stream that yielded it goes on after it (set by the stage where the element
+    /// failed, cleared by any stage that ends after an error): what `ignore_errors` may skip.
+    continues: bool,
 }
 
 /// The error of every fallible operation in slicestream: what went wrong ([`Error::kind`]) and where
@@ -190,6 +193,7 @@ impl Error {
             context: None,
             position: Position::default(),
             source: None,
+            continues: false,
         }))
     }
 
@@ -238,6 +242,41 @@ impl Error {
         Self::new(ErrorKind::Io)
             .with_source_boxed(Box::new(source))
             .with_file(file)
+    }
+
+    /// Whether this is the failure of one element's computation (a function's error or panic, a
+    /// value or shape it cannot take, a batch of elements that do not fit together) rather than of
+    /// the pipeline itself (a file that cannot be read or is corrupt, a missing file, the budget,
+    /// threads, cancellation): the errors `ignore_errors` skips.
+    pub fn is_element_error(&self) -> bool {
+        matches!(
+            self.0.kind,
+            ErrorKind::InvalidArgument(_)
+                | ErrorKind::Incompatible(_)
+                | ErrorKind::ShapeMismatch { .. }
+                | ErrorKind::DTypeMismatch { .. }
+                | ErrorKind::StructureMismatch { .. }
+                | ErrorKind::Panic(_)
+                | ErrorKind::User
+                | ErrorKind::TooLarge { .. }
+        )
+    }
+
+    /// Marks the error as one its stream goes on after (the next element can still be asked for).
+    pub(crate) fn continuing(mut self) -> Self {
+        self.0.continues = true;
+        self
+    }
+
+    /// Marks the error as the end of its stream.
+    pub(crate) fn ending(mut self) -> Self {
+        self.0.continues = false;
+        self
+    }
+
+    /// Whether the stream that yielded it goes on after it.
+    pub(crate) fn continues(&self) -> bool {
+        self.0.continues
     }
 
     /// What went wrong.

@@ -115,7 +115,12 @@ impl Node for Stage {
             .open(&inner_ctx)
             .map_err(|e| e.with_stage(self.node.name()))?;
         let timed = ctx.runtime.options.stage_timing();
-        Ok(counted(stream, counters, timed))
+        Ok(counted(
+            stream,
+            counters,
+            timed,
+            self.node.continues_after_errors(),
+        ))
     }
 
     fn sample(&self, ctx: &Context) -> Result<Option<Element>> {
@@ -126,12 +131,13 @@ impl Node for Stage {
 }
 
 /// `stream`, counting what it yields into `counters` (and timing it when `timed`).
-fn counted(stream: Stream, counters: Arc<StageCounters>, timed: bool) -> Stream {
+fn counted(stream: Stream, counters: Arc<StageCounters>, timed: bool, continues: bool) -> Stream {
     match stream {
         Stream::Items(inner) => Stream::Items(Box::new(CountedItems {
             inner,
             counters,
             timed,
+            continues,
         })),
         Stream::Indexed { source, indices } => Stream::Indexed {
             source,
@@ -151,6 +157,8 @@ struct CountedItems {
     inner: Items,
     counters: Arc<StageCounters>,
     timed: bool,
+    /// Whether the node goes on after a continuing error; if not, its errors are marked ending.
+    continues: bool,
 }
 
 impl Iterator for CountedItems {
@@ -165,13 +173,17 @@ impl Iterator for CountedItems {
         } else {
             self.inner.next()
         };
-        if let Some(Ok(item)) = &item {
-            self.counters.elements.fetch_add(1, Ordering::Relaxed);
-            self.counters
-                .bytes
-                .fetch_add(item.element.nbytes() as u64, Ordering::Relaxed);
+        match item {
+            Some(Ok(item)) => {
+                self.counters.elements.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .bytes
+                    .fetch_add(item.element.nbytes() as u64, Ordering::Relaxed);
+                Some(Ok(item))
+            }
+            Some(Err(e)) if !self.continues && e.continues() => Some(Err(e.ending())),
+            other => other,
         }
-        item
     }
 }
 

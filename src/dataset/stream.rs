@@ -283,6 +283,13 @@ pub(crate) trait Node: Send + Sync + 'static {
             None => Ok(None),
         }
     }
+    /// Whether its stream goes on after yielding an error its input or its own work marked as
+    /// continuing (an element's failure): `map` does, `batch` does (dropping the failed batch's
+    /// elements, as tf.data). The stage of any other node marks such errors as ending, so that
+    /// `ignore_errors` never takes the end of a stream for a skipped element.
+    fn continues_after_errors(&self) -> bool {
+        false
+    }
     /// This node fused with a `batch` after it (tf.data's `map_and_batch`), when it can build its
     /// batches itself in parallel; asked when the plan is built.
     fn fuse_batch(&self, _batch_size: usize, _drop_remainder: bool) -> Option<Arc<dyn Node>> {

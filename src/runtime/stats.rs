@@ -16,6 +16,8 @@ pub(crate) struct StageCounters {
     pub(crate) own_thread: bool,
     pub(crate) elements: AtomicU64,
     pub(crate) bytes: AtomicU64,
+    /// Errors skipped (by `ignore_errors`).
+    pub(crate) skipped: AtomicU64,
     /// Time in this stage's `next` calls, the stages it pulls from on the same thread included
     /// (counted only with [`crate::runtime::Options::with_stage_timing`]).
     pub(crate) inclusive_ns: AtomicU64,
@@ -85,6 +87,7 @@ impl StatsRegistry {
             own_thread,
             elements: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
             inclusive_ns: AtomicU64::new(0),
             wait_ns: AtomicU64::new(0),
             timed: self.timed,
@@ -127,6 +130,7 @@ impl StatsRegistry {
                         name: s.name.to_string(),
                         elements: s.elements.load(Ordering::Relaxed),
                         bytes: s.bytes.load(Ordering::Relaxed),
+                        errors_skipped: s.skipped.load(Ordering::Relaxed),
                         busy: Duration::from_nanos(exclusive.saturating_sub(wait)),
                         waiting: Duration::from_nanos(wait),
                     },
@@ -149,6 +153,8 @@ pub struct StageStats {
     pub elements: u64,
     /// Bytes of the elements it yielded (0 for stages that move indices).
     pub bytes: u64,
+    /// Elements whose errors it skipped (`ignore_errors`; 0 for other stages).
+    pub errors_skipped: u64,
     /// Time in its own work (stages nested on the same thread excluded); zero unless
     /// [`crate::runtime::Options::with_stage_timing`] is on.
     pub busy: Duration,

@@ -138,6 +138,10 @@ impl Node for BatchNode {
         };
         Ok(Stream::Items(stream))
     }
+
+    fn continues_after_errors(&self) -> bool {
+        true
+    }
 }
 
 /// At most this many indices are reserved up front for one batch (a batch size larger than the
@@ -156,6 +160,8 @@ pub(crate) fn batched_items(
 ) -> Items {
     let mut batcher = Batcher::new(batch_size, drop_remainder, fit);
     let mut done = false;
+    // Input elements still to drop: the rest of a batch that failed.
+    let mut skip = 0usize;
     Box::new(std::iter::from_fn(move || {
         let group = loop {
             if let Some(g) = batcher.take() {
@@ -165,11 +171,17 @@ pub(crate) fn batched_items(
                 return None;
             }
             match input.next() {
+                Some(Ok(_)) if skip > 0 => skip -= 1,
                 Some(Ok(item)) => {
                     if let Err(e) = batcher.push(item) {
-                        done = true;
-                        return Some(Err(e.with_stage(stage)));
+                        // The batch failed; the batching goes on with the next one.
+                        skip = batcher.discard(true);
+                        return Some(Err(e.with_stage(stage).continuing()));
                     }
+                }
+                Some(Err(e)) if e.continues() => {
+                    batcher.discard(false);
+                    return Some(Err(e));
                 }
                 Some(Err(e)) => {
                     done = true;
@@ -181,7 +193,8 @@ pub(crate) fn batched_items(
                 }
             }
         };
-        Some(make_group(group, stage, &make))
+        // A group that cannot be made (padding to a smaller size, …) fails alone.
+        Some(make_group(group, stage, &make).map_err(Error::continuing))
     }))
 }
 

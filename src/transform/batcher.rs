@@ -133,6 +133,22 @@ impl Batcher {
         Some(self.group(rows))
     }
 
+    /// Drops the batch being made, whose element `failed` (one past the rows pushed, or `None`
+    /// for an error of the input) failed: returns how many more input elements belong to it, for
+    /// the caller to skip (tf.data collects a whole batch before it stacks, so a batch that fails
+    /// has used all its elements).
+    pub(crate) fn discard(&mut self, failed: bool) -> usize {
+        let used = self.rows.len() + usize::from(failed);
+        self.rows.clear();
+        self.reservation = None;
+        self.taken += 1;
+        if failed {
+            self.batch_size.saturating_sub(used)
+        } else {
+            0
+        }
+    }
+
     /// At the end of the input: the last, short batch (none when empty or `drop_remainder`).
     pub(crate) fn finish(&mut self) -> Option<Group> {
         if let Some(g) = self.take() {

@@ -183,6 +183,10 @@ impl Node for MapNode {
         let input = self.input.open(ctx)?.into_items();
         Ok(Stream::Items(self.open_over(input, ctx)?))
     }
+
+    fn continues_after_errors(&self) -> bool {
+        true
+    }
 }
 
 /// A parallel `map` and the `batch` after it as one stage (tf.data's `map_and_batch`), chosen when

@@ -43,7 +43,7 @@ pub(crate) struct Work {
 
 impl Work {
     /// Applies the closure to element `index`, checking what it must keep; errors name the stage
-    /// and index, panics become errors.
+    /// and index, panics become errors, and every error is marked continuing (the map can go on).
     pub(crate) fn apply(&self, epoch: u64, index: u64, e: Element) -> Result<Element> {
         call_user(self.stage, index, || {
             let rows = e.batch_size();
@@ -65,5 +65,7 @@ impl Work {
             }
             Ok(out)
         })
+        // One element failed: the map goes on with the next.
+        .map_err(Error::continuing)
     }
 }

@@ -12,6 +12,7 @@ mod filter;
 mod flat_map;
 mod global_shuffle;
 mod group_by_window;
+mod ignore_errors;
 pub(crate) mod interleave;
 mod map;
 mod map_work;
@@ -33,6 +34,7 @@ mod window;
 mod zip;
 
 pub use bucket::BucketOptions;
+pub use ignore_errors::IgnoreErrorsOptions;
 pub use interleave::InterleaveOptions;
 pub use map::{MapOptions, ParallelCalls};
 pub use map_work::ElementContext;

@@ -182,6 +182,10 @@ impl Node for PaddedBatchNode {
             move |rows| pad_batch(rows, &shapes, &values),
         )))
     }
+
+    fn continues_after_errors(&self) -> bool {
+        true
+    }
 }
 
 impl Dataset {

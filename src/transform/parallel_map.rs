@@ -278,8 +278,12 @@ impl ParallelMap {
                     items.push(Ok(element));
                 }
                 Some(Err(e)) => {
+                    // An input that goes on after its error is read on (for ignore_errors).
+                    self.input_done = !e.continues();
                     items.push(Err(e));
-                    self.input_done = true;
+                    if self.input_done {
+                        break;
+                    }
                 }
                 None => self.input_done = true,
             }
@@ -372,7 +376,12 @@ impl ParallelMap {
                     break;
                 }
                 let result = item.and_then(|e| work.apply(epoch, index, e));
-                let failed = result.is_err();
+                // An element's failure that the stream goes on after (not in a fused batch, which
+                // fails whole) leaves the rest of the chunk to do.
+                let failed = result
+                    .as_ref()
+                    .err()
+                    .is_some_and(|e| batch.is_some() || !e.continues());
                 chunk.results.push(result);
                 if failed {
                     stop_at.fetch_min(index + 1, Ordering::Relaxed);
@@ -438,6 +447,7 @@ impl Iterator for ParallelMap {
             if let Some(result) = self.ready.pop_front() {
                 let element = match result {
                     Ok(e) => e,
+                    Err(e) if e.continues() && self.batch.is_none() => return Some(Err(e)),
                     Err(e) => {
                         self.failed = true;
                         self.stop_at.store(0, Ordering::Relaxed);

@@ -16,6 +16,8 @@ mod batching;
 mod caching;
 #[path = "transformations/grouping.rs"]
 mod grouping;
+#[path = "transformations/ignoring.rs"]
+mod ignoring;
 #[path = "transformations/sources.rs"]
 mod sources;
 #[path = "transformations/state.rs"]

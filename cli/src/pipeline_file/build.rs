@@ -401,6 +401,7 @@ fn apply(built: Built, op: &Value, name: &str, stage: &str) -> Result<Built> {
             None | Some("") => ds.cache(),
             Some(path) => ds.cache_to_file(path),
         },
+        "ignore_errors" => ds.ignore_errors(flag(op, "log_warning")?),
         "unique" => state_ops::unique(&ds)?,
         "scan" => state_ops::scan(&ds, op)?,
         "reduce" => state_ops::reduce(&ds, op)?,
@@ -417,7 +418,7 @@ fn apply(built: Built, op: &Value, name: &str, stage: &str) -> Result<Built> {
         }
         other => {
             return Err(bad(format!(
-                "unknown op {other:?}; known: batch, padded_batch, unbatch, rebatch, take, skip, repeat, shard, shuffle, prefetch, concatenate, enumerate, filter, take_while, map, window, flat_map, interleave, cache, group_by_window, bucket_by_sequence_length, unique, scan, reduce, {}",
+                "unknown op {other:?}; known: batch, padded_batch, unbatch, rebatch, take, skip, repeat, shard, shuffle, prefetch, concatenate, enumerate, filter, take_while, map, window, flat_map, interleave, cache, ignore_errors, group_by_window, bucket_by_sequence_length, unique, scan, reduce, {}",
                 element_ops::ELEMENT_OPS
             )))
         }

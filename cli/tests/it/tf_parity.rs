@@ -211,7 +211,7 @@ fn extra_tf_data_cases_match_tensorflow() {
 
 /// The ops of `rest_ops_pipelines.json` that slicestream's pipeline files do not take yet: their
 /// cases must fail (and be listed in the session's note) until they are built.
-const REST_OPS_NOT_YET: &[&str] = &["ignore_errors"];
+const REST_OPS_NOT_YET: &[&str] = &[];
 
 /// The cases of issue 13's other operations (group_by_window, bucket_by_sequence_length,
 /// ignore_errors, interleave and flat_map over dataset functions, cache, the new map functions),
