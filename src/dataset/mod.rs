@@ -14,7 +14,7 @@ pub use cardinality::Cardinality;
 pub use iter::DatasetIter;
 pub use random_access::RandomAccess;
 pub(crate) use stage::Stage;
-pub(crate) use stream::{renumber, Context, Indexing, Item, Items, Node, OutputQueue, Stream};
+pub(crate) use stream::{mix, renumber, Context, Indexing, Item, Items, Node, OutputQueue, Stream};
 
 use crate::element::ElementSpec;
 use crate::error::Result;

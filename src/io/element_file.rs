@@ -297,6 +297,16 @@ impl ElementFileReader {
         &self.spec
     }
 
+    /// The records read so far.
+    pub(crate) fn records(&self) -> u64 {
+        self.count
+    }
+
+    /// The file's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// What wrote the file (the plan's description).
     pub(crate) fn plan(&self) -> &str {
         &self.plan

@@ -12,6 +12,7 @@ pub mod ipc_indexed;
 pub mod npy;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+pub mod saved;
 pub mod sink;
 #[cfg(feature = "tfrecord")]
 pub mod tensor_proto;

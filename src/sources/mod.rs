@@ -2,6 +2,7 @@
 
 mod generator;
 mod into_element;
+mod random;
 mod range;
 pub(crate) mod tensor_slices;
 

@@ -18,6 +18,8 @@ mod caching;
 mod grouping;
 #[path = "transformations/ignoring.rs"]
 mod ignoring;
+#[path = "transformations/saving.rs"]
+mod saving;
 #[path = "transformations/sources.rs"]
 mod sources;
 #[path = "transformations/state.rs"]

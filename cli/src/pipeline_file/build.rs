@@ -153,6 +153,11 @@ pub fn source(input: &Value) -> Result<Dataset> {
         "from_tensor_slices" => Dataset::from_tensor_slices(element_from_json(field(input, "tensors")?)?),
         "from_tensors" => Dataset::from_tensors(element_from_json(field(input, "tensors")?)?),
         "counter" => state_ops::counter(input),
+        "random" => Ok(Dataset::random(
+            opt_int(input, "seed")?.map(|s| s as u64),
+            flag(input, "rerandomize_each_iteration")?,
+        )),
+        "load" => Dataset::load(str_arg(input, "path")?),
         "from_python_list" => Dataset::from_tensor_slices(tensor_from_python_list(field(input, "value")?)?),
         "zip" => match field(input, "datasets")? {
             Value::Array(items) => Dataset::zip(&items.iter().map(build).collect::<Result<Vec<_>>>()?),

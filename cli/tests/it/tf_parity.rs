@@ -209,54 +209,17 @@ fn extra_tf_data_cases_match_tensorflow() {
     }
 }
 
-/// The ops of `rest_ops_pipelines.json` that slicestream's pipeline files do not take yet: their
-/// cases must fail (and be listed in the session's note) until they are built.
-const REST_OPS_NOT_YET: &[&str] = &[];
-
 /// The cases of issue 13's other operations (group_by_window, bucket_by_sequence_length,
 /// ignore_errors, interleave and flat_map over dataset functions, cache, the new map functions),
 /// made by real TensorFlow 2.21 with `make_rest_ops_cases.py`.
 #[test]
 fn rest_ops_cases_match_tensorflow() {
-    let path = format!(
-        "{}/../tests/fixtures/tfdata/rest_ops_pipelines.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let not_yet: Vec<String> = cases_of(&path)
-        .iter()
-        .filter(|c| {
-            c["pipeline"].as_array().is_some_and(|ops| {
-                ops.iter().any(|op| {
-                    REST_OPS_NOT_YET.contains(&op["op"].as_str().unwrap_or(""))
-                        && !(op["op"] == "flat_map" && op["fn"] == "window_to_batch")
-                })
-            })
-        })
-        .map(|c| c["name"].as_str().unwrap_or("?").to_string())
-        .collect();
-    let (_, failures) = run_file("rest_ops_pipelines.json");
-    let unexpected: Vec<String> = failures
-        .iter()
-        .filter(|(n, _)| !not_yet.contains(n))
-        .map(|(n, w)| format!("{n}: {w}"))
-        .collect();
+    let (n, failures) = run_file("rest_ops_pipelines.json");
+    let report: Vec<String> = failures.iter().map(|(n, w)| format!("{n}: {w}")).collect();
     assert!(
-        unexpected.is_empty(),
-        "cases differ from TensorFlow:\n{}",
-        unexpected.join("\n")
+        failures.is_empty(),
+        "{} of {n} cases differ from TensorFlow:\n{}",
+        failures.len(),
+        report.join("\n")
     );
-    // (A case whose TensorFlow error is at construction passes on any construction error, so only
-    // the others must still fail.)
-    let must_fail = cases_of(&path)
-        .into_iter()
-        .filter(|c| c.get("error").is_none())
-        .filter_map(|c| c["name"].as_str().map(str::to_string))
-        .filter(|n| not_yet.contains(n))
-        .collect::<Vec<_>>();
-    for name in &must_fail {
-        assert!(
-            failures.iter().any(|(n, _)| n == name),
-            "{name} now passes: take its op out of REST_OPS_NOT_YET"
-        );
-    }
 }
