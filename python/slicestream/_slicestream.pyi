@@ -145,6 +145,37 @@ class Dataset:
     ) -> "Dataset": ...
     @staticmethod
     def counter(start: int = 0, step: int = 1, dtype: Any = None, name: Optional[str] = None) -> "Dataset": ...
+    def group_by_window(
+        self,
+        key_func: Callable[..., Any],
+        reduce_func: Callable[[int, "Dataset"], "Dataset"],
+        window_size: Optional[int] = None,
+        window_size_func: Optional[Callable[[int], int]] = None,
+        name: Optional[str] = None,
+    ) -> "Dataset": ...
+    def bucket_by_sequence_length(
+        self,
+        element_length_func: Callable[..., Any],
+        bucket_boundaries: Sequence[int],
+        bucket_batch_sizes: Sequence[int],
+        padded_shapes: Any = None,
+        padding_values: Any = None,
+        pad_to_bucket_boundary: bool = False,
+        no_padding: bool = False,
+        drop_remainder: bool = False,
+        name: Optional[str] = None,
+    ) -> "Dataset": ...
+    def ignore_errors(self, log_warning: bool = False, name: Optional[str] = None) -> "Dataset": ...
+    def cache(self, filename: str = "", name: Optional[str] = None) -> "Dataset": ...
+    def save(self, path: str, compression: Any = None, shard_func: Any = None, checkpoint_args: Any = None) -> None: ...
+    @staticmethod
+    def load(
+        path: str, element_spec: Any = None, compression: Any = None, reader_func: Any = None, wait: bool = False
+    ) -> "Dataset": ...
+    @staticmethod
+    def random(
+        seed: Optional[int] = None, rerandomize_each_iteration: Optional[bool] = None, name: Optional[str] = None
+    ) -> "Dataset": ...
     def take_while(self, predicate: Callable[..., Any], name: Optional[str] = None) -> "Dataset": ...
     def flat_map(self, map_func: Callable[..., "Dataset"], name: Optional[str] = None) -> "Dataset": ...
     def interleave(

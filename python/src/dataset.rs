@@ -6,12 +6,11 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use slicestream::transform::ParallelCalls;
-use slicestream::{Cardinality, Dataset, Tensor};
+use slicestream::{Cardinality, Dataset};
 
 use crate::errors::to_py_err;
 use crate::functions::{PyFunction, PyGeneratorIter};
 use crate::iter::PyIterator;
-use crate::numpy_io::tensor_from_py_as;
 use crate::structure::{element_from_py, spec_from_py, spec_to_py, Lists};
 
 /// tf.data's `AUTOTUNE`.
@@ -30,7 +29,7 @@ fn count_or_all(count: i64) -> u64 {
     u64::try_from(count).unwrap_or(u64::MAX)
 }
 
-fn size(value: i64, what: &str) -> PyResult<usize> {
+pub(crate) fn size(value: i64, what: &str) -> PyResult<usize> {
     usize::try_from(value)
         .map_err(|_| PyValueError::new_err(format!("{what} must be >= 0, got {value}")))
 }
@@ -78,7 +77,7 @@ impl PyDataset {
     }
 
     /// `inner`, one stage over this plan: it calls Python if this one does.
-    fn then(&self, inner: Dataset) -> Self {
+    pub(crate) fn then(&self, inner: Dataset) -> Self {
         PyDataset {
             calls_python: self.calls_python,
             ..Self::wrap(inner)
@@ -274,29 +273,8 @@ impl PyDataset {
         let batch_size = size(batch_size, "batch_size")?;
         let inner = &self.inner;
         let spec = core(py, || inner.element_spec())?;
-        let shapes = match padded_shapes {
-            None => None,
-            Some(shapes) => Some(
-                crate::nested::flatten_like(spec.structure(), shapes, "padded_shapes")?
-                    .iter()
-                    .map(padded_shape)
-                    .collect::<PyResult<Vec<_>>>()?,
-            ),
-        };
-        let values = match padding_values {
-            None => None,
-            Some(values) => Some(
-                crate::nested::flatten_like_or_broadcast(
-                    spec.structure(),
-                    values,
-                    "padding_values",
-                )?
-                .iter()
-                .zip(spec.components())
-                .map(|(v, s)| tensor_from_py_as(v, Some(s.dtype)))
-                .collect::<PyResult<Vec<Tensor>>>()?,
-            ),
-        };
+        let (shapes, values) =
+            crate::grouping::padding_from_py(&spec, padded_shapes, padding_values)?;
         self.derive(py, |d| {
             d.padded_batch(batch_size, shapes, values, drop_remainder)
         })
@@ -628,24 +606,6 @@ impl PyDataset {
     fn __str__(&self) -> String {
         format!("{:?}", self.inner)
     }
-}
-
-fn padded_shape(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Option<usize>>> {
-    obj.try_iter()?
-        .map(|d| {
-            let d = d?;
-            if d.is_none() {
-                return Ok(None);
-            }
-            match d.extract::<i64>()? {
-                -1 => Ok(None),
-                n if n >= 0 => Ok(Some(n as usize)),
-                n => Err(PyValueError::new_err(format!(
-                    "padded shape dimension {n} is negative"
-                ))),
-            }
-        })
-        .collect()
 }
 
 fn zip_nested(

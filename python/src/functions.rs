@@ -87,23 +87,73 @@ impl PyFunction {
         }
     }
 
-    /// As a function from an element to a dataset (`flat_map`, `interleave`).
-    pub fn into_dataset_fn(self) -> impl Fn(Element) -> Result<Dataset> + Send + Sync + 'static {
-        move |e| {
-            self.call(e, |out| {
-                let ds = out.cast::<PyDataset>().map_err(|_| {
-                    pyo3::exceptions::PyTypeError::new_err(format!(
-                        "the function must return a slicestream.Dataset, not {}",
-                        out.get_type()
-                            .name()
-                            .map(|n| n.to_string())
-                            .unwrap_or_default()
-                    ))
-                })?;
-                Ok(ds.get().inner.clone())
+    /// As a function from an element to an integer (a key or a length): an `int`, a NumPy integer
+    /// or a 0-d integer array.
+    pub fn into_int_fn(
+        self,
+        what: &'static str,
+    ) -> impl Fn(&Element) -> Result<i64> + Send + Sync + 'static {
+        move |e| self.call(e.clone(), |out| int_of(out, what))
+    }
+
+    /// As `group_by_window`'s `reduce_func(key, window)`: the window comes in as a
+    /// `slicestream.Dataset`, a `slicestream.Dataset` must come out.
+    pub fn into_reduce_fn(
+        self,
+    ) -> impl Fn(i64, Dataset) -> Result<Dataset> + Send + Sync + 'static {
+        move |key, window| {
+            Python::attach(|py| {
+                let window = Py::new(py, PyDataset::wrap(window))?;
+                let out = self.0.bind(py).call1((key, window))?;
+                dataset_of(&out)
             })
+            .map_err(from_py_err)
         }
     }
+
+    /// As `group_by_window`'s `window_size_func(key)`.
+    pub fn into_window_size_fn(self) -> impl Fn(i64) -> Result<i64> + Send + Sync + 'static {
+        move |key| {
+            Python::attach(|py| int_of(&self.0.bind(py).call1((key,))?, "window_size_func"))
+                .map_err(from_py_err)
+        }
+    }
+
+    /// As a function from an element to a dataset (`flat_map`, `interleave`).
+    pub fn into_dataset_fn(self) -> impl Fn(Element) -> Result<Dataset> + Send + Sync + 'static {
+        move |e| self.call(e, dataset_of)
+    }
+}
+
+/// The core dataset of a function's result, which must be a `slicestream.Dataset`.
+fn dataset_of(out: &Bound<'_, PyAny>) -> PyResult<Dataset> {
+    let ds = out.cast::<PyDataset>().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err(format!(
+            "the function must return a slicestream.Dataset, not {}",
+            out.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+    })?;
+    Ok(ds.get().inner.clone())
+}
+
+/// A function's result as an integer: an `int`, a NumPy integer or a 0-d integer array (not a
+/// float or bool).
+fn int_of(out: &Bound<'_, PyAny>, what: &str) -> PyResult<i64> {
+    let is_bool = out.is_instance_of::<pyo3::types::PyBool>()
+        || out
+            .getattr("dtype")
+            .and_then(|d| d.getattr("kind"))
+            .and_then(|k| k.extract::<String>())
+            .is_ok_and(|k| k != "i" && k != "u");
+    if is_bool {
+        return Err(crate::grouping::not_an_integer(what, out));
+    }
+    out.call_method0("__index__")
+        .and_then(|i| i.extract::<i64>())
+        .map_err(|_| crate::grouping::not_an_integer(what, out))
 }
 
 /// A Python generator, read one item per call with the interpreter attached only for that read.

@@ -106,6 +106,7 @@ def test_options():
         "from_tensor_slices", "from_tensors", "from_generator", "zip", "batch", "padded_batch", "unbatch",
         "rebatch", "shuffle", "map", "filter", "take", "skip", "repeat", "shard", "concatenate",
         "enumerate", "window", "flat_map", "take_while", "interleave", "prefetch", "with_options",
+        "group_by_window", "bucket_by_sequence_length", "ignore_errors", "cache", "save", "load", "random",
     ],
 )
 def test_keyword_names_and_defaults_are_tf_datas(method):

@@ -246,7 +246,9 @@ impl ElementFileReader {
     pub(crate) fn open(path: &Path) -> Result<Self> {
         let file = FaultFile::open(path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                Error::not_found(format!("no element file {}", path.display())).with_file(path)
+                Error::not_found(format!("no element file {}", path.display()))
+                    .with_file(path)
+                    .with_source(e)
             } else {
                 Error::io(e, path)
             }

@@ -109,6 +109,7 @@ fn read_description(dir: &Path) -> Result<Description> {
                 dir.display()
             ))
             .with_file(&path)
+            .with_source(e)
         } else {
             Error::io(e, &path)
         }
