@@ -394,7 +394,8 @@ impl PyDataset {
     }
 
     /// Maps each element to a dataset and interleaves them: `cycle_length` at a time,
-    /// `block_length` elements from each in turn (TensorFlow's deterministic order).
+    /// `block_length` elements from each in turn (TensorFlow's deterministic order); with
+    /// `num_parallel_calls` (AUTOTUNE or more than 1) each open dataset is read ahead on a thread.
     #[pyo3(signature = (map_func, cycle_length=None, block_length=None, num_parallel_calls=None, deterministic=None, name=None))]
     #[allow(clippy::too_many_arguments)]
     fn interleave(
@@ -407,15 +408,23 @@ impl PyDataset {
         deterministic: Option<bool>,
         name: Option<&str>,
     ) -> PyResult<Self> {
-        let _ = (num_parallel_calls, deterministic, name);
+        let _ = (deterministic, name);
         let cycle = match cycle_length {
             None | Some(AUTOTUNE) => slicestream::runtime::machine_threads(),
             Some(n) => size(n, "cycle_length")?,
         };
         let block = size(block_length.unwrap_or(1), "block_length")?;
+        let mut options = slicestream::transform::InterleaveOptions::default()
+            .with_cycle_length(cycle)
+            .with_block_length(block);
+        // In parallel: each open dataset is read ahead on a thread of its own (the output order
+        // stays TensorFlow's deterministic one, which `deterministic=False` allows too).
+        if num_parallel_calls.is_some_and(|n| n == AUTOTUNE || n > 1) {
+            options = options.with_read_ahead(2);
+        }
         let f = PyFunction::new(map_func)?.into_dataset_fn();
         let inner = &self.inner;
-        core(py, || inner.interleave(f, cycle, block)).map(Self::calling_python)
+        core(py, || inner.interleave_with(options, f)).map(Self::calling_python)
     }
 
     /// The first `count` elements (negative: all).

@@ -147,3 +147,13 @@ def test_random_is_seeded():
     c = [int(v) for v in ss.Dataset.random(seed=6).take(8)]
     assert a == b and a != c
     assert ss.Dataset.random(seed=1).cardinality() == ss.INFINITE_CARDINALITY
+
+
+def test_parallel_interleave_keeps_tf_datas_order(tf):
+    def build(D):
+        return D.range(1, 6).interleave(
+            lambda x: D.range(x * 10, x * 10 + x), cycle_length=3, block_length=2,
+            num_parallel_calls=ss.AUTOTUNE if D is ss.Dataset else tf.data.AUTOTUNE,
+            deterministic=True)
+
+    same(*both(tf, build))
