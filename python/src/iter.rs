@@ -17,6 +17,7 @@ use crate::structure::element_to_py;
 pub struct PyIterator {
     inner: Slot,
     may_hold_gil: bool,
+    pace: Mutex<Pace>,
 }
 
 impl PyIterator {
@@ -25,7 +26,49 @@ impl PyIterator {
         PyIterator {
             inner: register(inner),
             may_hold_gil,
+            pace: Mutex::new(Pace::default()),
         }
+    }
+}
+
+/// How the consumer keeps up, for a plan that ends in `prefetch`: when it comes back after more
+/// than [`AWAY`] to a full queue (the producer had stopped for room: the Python thread was busy,
+/// or another Python thread held the GIL, which it keeps for CPython's 5 ms switch interval at a
+/// time), the queue is let run further ahead: up to [`READ_AHEAD_BYTES`] and 1024 elements (the
+/// memory budget, if any, still bounds it).
+#[derive(Default)]
+struct Pace {
+    last_return: Option<std::time::Instant>,
+    extra: usize,
+}
+
+/// Away longer than this, the consumer is not keeping up with the prefetch.
+const AWAY: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// The most bytes of batches the iterator lets the pipeline read ahead beyond its `prefetch`.
+pub const READ_AHEAD_BYTES: usize = 64 << 20;
+
+impl Pace {
+    /// Before taking an element: lets the queue grow if the consumer was away while it was full.
+    fn arrive(&mut self, it: &DatasetIter) {
+        let away = self.last_return.is_some_and(|t| t.elapsed() > AWAY);
+        if away && it.is_output_full() {
+            // At once to the cap (which `leave` works out from the element size): a Python
+            // thread holding the GIL keeps it for 5 ms, some 70 batches of the pipeline.
+            self.extra = 1024;
+        }
+    }
+
+    /// After taking `element`: keeps the extra room within the byte cap and tells the queue.
+    fn leave(&mut self, it: &DatasetIter, element: &slicestream::Element) {
+        let per = element.nbytes().max(1);
+        let most = (READ_AHEAD_BYTES / per).min(1024);
+        let extra = self.extra.min(most);
+        if extra != it.read_ahead_extra() {
+            it.read_ahead(extra);
+        }
+        self.extra = extra;
+        self.last_return = Some(std::time::Instant::now());
     }
 }
 
@@ -83,17 +126,34 @@ pub fn next_element(
     slot: &Mutex<Option<DatasetIter>>,
     may_hold_gil: bool,
 ) -> PyResult<Option<slicestream::Element>> {
+    next_paced(py, slot, may_hold_gil, None)
+}
+
+/// [`next_element`], letting a prefetching plan read further ahead when `pace` says the consumer
+/// falls behind.
+fn next_paced(
+    py: Python<'_>,
+    slot: &Mutex<Option<DatasetIter>>,
+    may_hold_gil: bool,
+    mut pace: Option<&mut Pace>,
+) -> PyResult<Option<slicestream::Element>> {
     let mut guard = slot.try_lock().map_err(|_| {
         PyRuntimeError::new_err("this iterator is already being advanced by another thread")
     })?;
     let Some(it) = guard.as_mut() else {
         return Ok(None);
     };
+    if let Some(p) = pace.as_deref_mut() {
+        p.arrive(it);
+    }
     let next = if may_hold_gil && it.wait_ready(HOLD_GIL_FOR) {
         it.next()
     } else {
         py.detach(|| it.next())
     };
+    if let (Some(p), Some(Ok(element))) = (pace, &next) {
+        p.leave(it, element);
+    }
     match next {
         Some(Ok(element)) => Ok(Some(element)),
         Some(Err(err)) => {
@@ -116,7 +176,12 @@ impl PyIterator {
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        match next_element(py, &self.inner, self.may_hold_gil)? {
+        // (try_lock: a second thread must not block here holding the GIL.)
+        let mut pace = self.pace.try_lock().map_err(|_| {
+            PyRuntimeError::new_err("this iterator is already being advanced by another thread")
+        })?;
+        let pace = self.may_hold_gil.then_some(&mut *pace);
+        match next_paced(py, &self.inner, self.may_hold_gil, pace)? {
             Some(element) => Ok(Some(element_to_py(py, element)?)),
             None => Ok(None),
         }

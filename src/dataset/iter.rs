@@ -62,6 +62,32 @@ impl DatasetIter {
         }
     }
 
+    /// Whether the plan ends in `prefetch` and its queue holds as many elements as it may now
+    /// (the producer is waiting for room); `false` when it cannot be known.
+    pub fn is_output_full(&self) -> bool {
+        match &self.state {
+            State::Running(_) => self.queued.as_ref().is_some_and(|q| q.is_full()),
+            _ => false,
+        }
+    }
+
+    /// Lets a plan that ends in `prefetch` run `extra` elements (at most 1024) further ahead than
+    /// its `buffer_size`, for a consumer that is sometimes away longer than the pipeline needs to
+    /// fill the buffer (a Python binding whose thread loses the interpreter's lock). The extra
+    /// elements hold the memory budget as the prefetch's own do. No effect on other plans.
+    pub fn read_ahead(&self, extra: usize) {
+        if let Some(q) = &self.queued {
+            q.set_extra(extra.min(crate::transform::MAX_EXTRA_SLOTS));
+        }
+    }
+
+    /// The extra elements asked for with [`DatasetIter::read_ahead`].
+    pub fn read_ahead_extra(&self) -> usize {
+        self.queued
+            .as_ref()
+            .map_or(0, |q| q.capacity().saturating_sub(q.base()))
+    }
+
     /// What each stage has done so far in this epoch, and the peak bytes in flight.
     pub fn stats(&self) -> PipelineStats {
         self.runtime.stats()

@@ -154,13 +154,24 @@ pub(crate) struct Context {
 }
 
 /// What waits at a plan's output when its last stage is `prefetch`: a count the producer raises
-/// before each send and the consumer lowers after each receive, and a condition variable that
-/// wakes a consumer waiting for the count to rise ([`crate::DatasetIter::wait_ready`]).
+/// before each send and the consumer lowers after each receive, a condition variable that wakes
+/// a consumer waiting for the count to rise ([`crate::DatasetIter::wait_ready`]), and the queue's
+/// capacity: the prefetch's `buffer_size` plus extra slots the consumer may ask for
+/// ([`crate::DatasetIter::read_ahead`]), which the producer waits for room under.
 #[derive(Default)]
 pub(crate) struct OutputQueue {
     count: AtomicUsize,
+    /// The prefetch's own `buffer_size`.
+    base: AtomicUsize,
+    /// Slots the consumer added.
+    extra: AtomicUsize,
+    /// Set when the consumer is gone: a producer waiting for room stops waiting.
+    closed: std::sync::atomic::AtomicBool,
+    /// Set by the producer (under the lock, before it looks for room) while it may wait for room.
+    waiting: std::sync::atomic::AtomicBool,
     lock: Mutex<()>,
     raised: Condvar,
+    room: Condvar,
 }
 
 impl OutputQueue {
@@ -175,6 +186,12 @@ impl OutputQueue {
     /// One element has left the queue.
     pub(crate) fn lower(&self) {
         self.count.fetch_sub(1, Ordering::SeqCst);
+        // The producer says it may wait before it looks at the count, so a producer that saw a
+        // full queue is seen here (and is already waiting once the lock is ours).
+        if self.waiting.load(Ordering::SeqCst) {
+            let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+            self.room.notify_all();
+        }
     }
 
     /// Whether an element is waiting.
@@ -190,6 +207,54 @@ impl OutputQueue {
             .wait_timeout_while(guard, timeout, |_| !self.is_ready())
             .unwrap_or_else(|p| p.into_inner());
         self.is_ready()
+    }
+
+    /// The prefetch's `buffer_size` (set when it opens).
+    pub(crate) fn set_base(&self, base: usize) {
+        self.base.store(base, Ordering::SeqCst);
+    }
+
+    /// The prefetch's `buffer_size`.
+    pub(crate) fn base(&self) -> usize {
+        self.base.load(Ordering::SeqCst)
+    }
+
+    /// The queue's capacity now.
+    pub(crate) fn capacity(&self) -> usize {
+        self.base.load(Ordering::SeqCst) + self.extra.load(Ordering::SeqCst)
+    }
+
+    /// Whether the queue holds as many elements as it may.
+    pub(crate) fn is_full(&self) -> bool {
+        self.count.load(Ordering::SeqCst) >= self.capacity()
+    }
+
+    /// Lets the producer run `extra` elements further ahead than the prefetch's `buffer_size`.
+    pub(crate) fn set_extra(&self, extra: usize) {
+        self.extra.store(extra, Ordering::SeqCst);
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.room.notify_all();
+    }
+
+    /// The producer waits here, before raising the count, until the queue has room (its channel
+    /// is sized for the most extra slots; this keeps it to the capacity asked for now).
+    pub(crate) fn wait_room(&self) {
+        let guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.waiting.store(true, Ordering::SeqCst);
+        let _guard = self
+            .room
+            .wait_while(guard, |_| {
+                !self.closed.load(Ordering::SeqCst) && self.is_full()
+            })
+            .unwrap_or_else(|p| p.into_inner());
+        self.waiting.store(false, Ordering::SeqCst);
+    }
+
+    /// The consumer is gone: wakes a producer waiting for room.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.room.notify_all();
     }
 }
 

@@ -20,6 +20,7 @@ mod padded_batch;
 mod parallel_gather;
 mod parallel_map;
 mod prefetch;
+pub(crate) use prefetch::MAX_EXTRA_SLOTS;
 mod rebatch;
 mod repeat;
 mod scan;

@@ -68,6 +68,9 @@ impl Iterator for Prefetched {
 
 impl Drop for Prefetched {
     fn drop(&mut self) {
+        if let Some(q) = &self.queued {
+            q.close();
+        }
         self.rx.take();
         if let Some(h) = self.handle.take() {
             let _ = h.join();
@@ -96,7 +99,17 @@ impl Node for PrefetchNode {
         // The input runs on the producer thread: its time is not the consumer's.
         let input = self.input.open(&ctx.on_own_thread())?.into_items();
         // The channel allocates its slots up front: a size beyond any real need is held at a bound.
-        let (tx, rx) = bounded(self.buffer_size.min(MAX_PREFETCH_SLOTS));
+        let base = self.buffer_size.min(MAX_PREFETCH_SLOTS);
+        // At the plan's output the consumer may let the producer run further ahead (the queue
+        // then keeps to the capacity it asks for: see OutputQueue).
+        let slots = match &ctx.output_queue {
+            Some(q) => {
+                q.set_base(base);
+                base + MAX_EXTRA_SLOTS
+            }
+            None => base,
+        };
+        let (tx, rx) = bounded(slots);
         let budget = ctx.runtime.budget.clone();
         let counters = ctx.stage.clone();
         let producer_counters = counters.clone();
@@ -106,6 +119,7 @@ impl Node for PrefetchNode {
         let producer_queued = queued.clone();
         let count = move || {
             if let Some(q) = &producer_queued {
+                q.wait_room();
                 q.raise();
             }
         };
@@ -156,6 +170,9 @@ impl Node for PrefetchNode {
 
 /// The most elements a prefetch queue holds, whatever its `buffer_size`.
 const MAX_PREFETCH_SLOTS: usize = 1 << 16;
+
+/// The most slots a consumer may add to the output prefetch ([`crate::DatasetIter::read_ahead`]).
+pub(crate) const MAX_EXTRA_SLOTS: usize = 1024;
 
 impl Dataset {
     /// Produces elements on a separate thread, up to `buffer_size` ahead of the consumer
