@@ -164,12 +164,33 @@ def beside_a_spinning_thread(make_iter, batches, reps):
         t.join()
 
 
+def _spin_until(stop):
+    while not stop.is_set():
+        pass
+
+
+def beside_a_spinning_process(make_iter, batches, reps):
+    """The time of `make_iter`'s batches while another process keeps a core busy: the machine's
+    own limit, with no GIL in play (the spinning thread takes a core only while it holds the GIL)."""
+    import multiprocessing  # noqa: PLC0415
+
+    stop = multiprocessing.Event()
+    p = multiprocessing.Process(target=_spin_until, args=(stop,))
+    p.start()
+    try:
+        return timed(make_iter, batches, reps)
+    finally:
+        stop.set()
+        p.join()
+
+
 def case_gil(x, y, reps, batches):
     per = BATCH * (784 * 4 + 8)
     ds = ss.Dataset.from_tensor_slices((x, y)).shuffle(10000, seed=1).batch(BATCH).prefetch(2)
     out = [
         row("slicestream alone", timed(lambda: iter(ds), batches, reps), batches, per),
         row("slicestream + a spinning Python thread", beside_a_spinning_thread(lambda: iter(ds), batches, reps), batches, per),
+        row("slicestream + a spinning process (no GIL)", beside_a_spinning_process(lambda: iter(ds), batches, reps), batches, per),
     ]
     tf = tensorflow()
     if tf is not None:
